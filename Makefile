@@ -1,0 +1,50 @@
+# The README's two commands (make demo, make test) and their friends.
+# Every target installs what it needs on a fresh Debian machine (tools/deps.sh).
+
+LUAS      ?= 5.1 5.2 5.3 5.4 luajit
+JOBS      ?= 2
+BUILD     := build
+SERVER    := $(BUILD)/lua5.4/referrals-fake-server
+
+.PHONY: all deps build asan-build fuzz-build demo test bench clean
+
+all: build
+
+deps:
+	@tools/deps.sh
+
+# One build tree per Lua; the fake server, the C tests and examples come from the 5.4 tree.
+$(BUILD)/lua%/Makefile:
+	cmake -S . -B $(BUILD)/lua$* -DREFERRALS_LUA=$* \
+	  -DREFERRALS_BUILD_TOOLS=$(if $(filter 5.4,$*),ON,OFF) \
+	  -DREFERRALS_BUILD_TESTS=$(if $(filter 5.4,$*),ON,OFF) >/dev/null
+
+build: deps $(foreach v,$(LUAS),$(BUILD)/lua$(v)/Makefile)
+	@for v in $(LUAS); do cmake --build $(BUILD)/lua$$v -j$(JOBS) >/dev/null || exit 1; done
+
+$(BUILD)/asan/Makefile:
+	cmake -S . -B $(BUILD)/asan -DREFERRALS_LUA=5.4 -DREFERRALS_SANITIZE=ON \
+	  -DREFERRALS_BUILD_TOOLS=ON -DREFERRALS_BUILD_TESTS=ON >/dev/null
+
+asan-build: deps $(BUILD)/asan/Makefile
+	@cmake --build $(BUILD)/asan -j$(JOBS) >/dev/null
+
+$(BUILD)/fuzz/Makefile:
+	CC=clang cmake -S . -B $(BUILD)/fuzz -DREFERRALS_LUA=5.4 -DREFERRALS_FUZZ=ON \
+	  -DREFERRALS_BUILD_TOOLS=OFF -DREFERRALS_BUILD_TESTS=OFF >/dev/null
+
+fuzz-build: deps $(BUILD)/fuzz/Makefile
+	@cmake --build $(BUILD)/fuzz -j$(JOBS) >/dev/null
+
+demo: build
+	@tools/demo.sh $(SERVER)
+
+# Everything, ending with one line "N passed, M failed" (tools/run-tests.sh).
+test: build asan-build fuzz-build
+	@tools/run-tests.sh
+
+bench: build
+	@lua5.4 bench/marshal.lua
+
+clean:
+	rm -rf $(BUILD) luarocks-tree

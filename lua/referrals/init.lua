@@ -1,0 +1,10 @@
+--- referrals: Microsoft Partner Center Referrals (co-sell) API client.
+-- The facade of the module: the C core (referrals.core) does the marshaling and the HTTP;
+-- this file re-exports it and adds the helpers written in Lua.
+-- @module referrals
+local core = require "referrals.core"
+
+local M = {}
+for k, v in pairs(core) do M[k] = v end
+
+return M

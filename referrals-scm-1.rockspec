@@ -1,0 +1,29 @@
+rockspec_format = "3.0"
+package = "referrals"
+version = "scm-1"
+source = {
+  url = "git+file:///referrals",
+}
+description = {
+  summary = "Microsoft Partner Center Referrals (co-sell) API client: a C core with a Lua face",
+  detailed = [[
+Lua tables that mirror the Referral resource exactly as it travels on the wire; a C core
+(libcurl, yajl) does the HTTP and the marshaling; helpers for the two-step shared referral.]],
+  license = "MIT",
+}
+dependencies = {
+  "lua >= 5.1, < 5.5",
+}
+-- libcurl, yajl (and their headers) are found by CMake with pkg-config; on Debian:
+-- apt-get install libcurl4-openssl-dev libyajl-dev
+build = {
+  type = "cmake",
+  variables = {
+    CMAKE_BUILD_TYPE = "Release",
+    LUA_INCDIR = "$(LUA_INCDIR)",
+    REFERRALS_CMOD_DIR = "$(LIBDIR)",
+    REFERRALS_LMOD_DIR = "$(LUADIR)",
+    REFERRALS_BUILD_TOOLS = "OFF",
+    REFERRALS_BUILD_TESTS = "OFF",
+  },
+}

@@ -1,0 +1,121 @@
+/*
+ * json_write.c: the small JSON writer behind encode. It appends to a referrals_buffer that
+ * the caller reuses, and formats numbers without the C locale's help (a host that sets
+ * LC_NUMERIC to a comma locale must still get "1.5" on the wire).
+ */
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "referrals.h"
+
+/* Which bytes need an escape: 0 none, 1 a short escape (\n), 2 \u00XX. */
+static const unsigned char escape_kind[256] = {
+    2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+
+void referrals_json_write_string(referrals_buffer *b, const char *s, size_t len) {
+  /* Worst case every byte becomes \u00XX: reserve once, then write without checks. */
+  if (referrals_buffer_reserve(b, len * 6 + 2) != 0) return;
+  char *out = b->data + b->len;
+  *out++ = '"';
+  size_t run = 0; /* start of the pending run of bytes that need no escape */
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    unsigned char kind = escape_kind[c];
+    if (kind == 0) continue;
+    memcpy(out, s + run, i - run);
+    out += i - run;
+    run = i + 1;
+    *out++ = '\\';
+    if (kind == 1) {
+      switch (c) {
+        case '"': *out++ = '"'; break;
+        case '\\': *out++ = '\\'; break;
+        case '\b': *out++ = 'b'; break;
+        case '\t': *out++ = 't'; break;
+        case '\n': *out++ = 'n'; break;
+        case '\f': *out++ = 'f'; break;
+        default: *out++ = 'r'; break;
+      }
+    } else {
+      static const char hex[] = "0123456789abcdef";
+      memcpy(out, "u00", 3);
+      out[3] = hex[c >> 4];
+      out[4] = hex[c & 15];
+      out += 5;
+    }
+  }
+  memcpy(out, s + run, len - run);
+  out += len - run;
+  *out++ = '"';
+  b->len = (size_t)(out - b->data);
+  b->data[b->len] = '\0';
+}
+
+/* snprintf and strtod follow LC_NUMERIC; swap the locale's decimal point for '.'. */
+static char locale_point(void) {
+  const char *p = localeconv()->decimal_point;
+  return p && p[0] ? p[0] : '.';
+}
+
+int referrals_json_write_number(referrals_buffer *b, const referrals_value *v) {
+  char text[40];
+  int n;
+  if (v->is_integer) {
+    n = snprintf(text, sizeof text, "%lld", v->as.integer);
+  } else {
+    double d = v->as.number;
+    if (!isfinite(d)) return -1;
+    /* The shortest of %.15g/%.16g/%.17g that reads back as the same double. */
+    n = snprintf(text, sizeof text, "%.15g", d);
+    if (strtod(text, NULL) != d) n = snprintf(text, sizeof text, "%.16g", d);
+    if (strtod(text, NULL) != d) n = snprintf(text, sizeof text, "%.17g", d);
+    char point = locale_point();
+    if (point != '.') {
+      char *p = strchr(text, point);
+      if (p) *p = '.';
+    }
+  }
+  referrals_buffer_append(b, text, (size_t)n);
+  return 0;
+}
+
+/* Reads the NUL-terminated copy text[0..len) of a JSON number; may rewrite its '.'. */
+static int read_number_copy(char *text, size_t len, referrals_value *v) {
+  if (!memchr(text, '.', len) && !memchr(text, 'e', len) && !memchr(text, 'E', len)) {
+    errno = 0;
+    long long i = strtoll(text, NULL, 10);
+    if (errno == 0) {
+      v->is_integer = 1;
+      v->as.integer = i;
+      return 0;
+    }
+  }
+  char point = locale_point();
+  if (point != '.') {
+    char *p = strchr(text, '.');
+    if (p) *p = point;
+  }
+  errno = 0;
+  double d = strtod(text, NULL);
+  if (errno == ERANGE && isinf(d)) return -1;
+  v->is_integer = 0;
+  v->as.number = d;
+  return 0;
+}
+
+int referrals_json_read_number(const char *text, size_t len, referrals_value *v) {
+  char small[64];
+  char *copy = len < sizeof small ? small : malloc(len + 1);
+  if (!copy) return -1;
+  memcpy(copy, text, len);
+  copy[len] = '\0';
+  int rc = read_number_copy(copy, len, v);
+  if (copy != small) free(copy);
+  return rc;
+}

@@ -1,0 +1,65 @@
+/*
+ * lua_binding.h: what the files of the Lua binding (src/lua_*.c) share.
+ *
+ * Every module function has one upvalue, the binding's context: a userdata that owns the
+ * arena, the output buffer and the error record of a call, and whose uservalue-like slot
+ * (a table in the registry) holds the schema tables. Owning the memory in a userdata with
+ * __gc means a Lua error raised halfway through a conversion can never leak it.
+ */
+#ifndef REFERRALS_LUA_BINDING_H
+#define REFERRALS_LUA_BINDING_H
+
+#include "lua_compat.h"
+#include "referrals.h"
+
+#define REFERRALS_CTX_MT "referrals.context"
+#define REFERRALS_ERROR_MT "referrals.error"
+
+typedef struct referrals_ctx {
+  referrals_arena *arena;
+  referrals_buffer out;     /* JSON text written by encode */
+  referrals_buffer scratch; /* raw JSON of unknown members while converting */
+  referrals_error err;
+  int busy; /* a call is using this context (a __gc finalizer may re-enter the module) */
+  int schema_ref; /* registry ref of the schema tables (see lua_schema.c) */
+} referrals_ctx;
+
+/* lua_context.c: the context of the current call; a fresh one if the shared one is busy
+ * (it is then left on the stack, owned by Lua). Call ctx_release when done. */
+referrals_ctx *referrals_ctx_acquire(lua_State *L);
+void referrals_ctx_release(referrals_ctx *ctx);
+void referrals_ctx_open(lua_State *L); /* pushes the module's shared context */
+
+/* lua_schema.c: pushes the table of schema tables: [type.index + 1] = { [i] = key string,
+ * [key string] = i } for each type, so keys are pushed and looked up without re-hashing. */
+void referrals_schema_push(lua_State *L, referrals_ctx *ctx);
+int referrals_schema_build(lua_State *L); /* returns a registry ref */
+/* Sets referrals.schema and the enum tables (referrals.Status...) on the module table. */
+void referrals_schema_open(lua_State *L, int module);
+
+/* lua_error.c: pushes nil and the error object; returns 2 (for `return nil, err`). */
+int referrals_push_error(lua_State *L, const referrals_error *err);
+void referrals_error_open(lua_State *L);
+
+/* lua_to_struct.c: converts the table at idx into a struct of type t in ctx->arena.
+ * strict: unknown keys are errors (validate, create); else they are kept as raw JSON. */
+int referrals_table_to_struct(lua_State *L, referrals_ctx *ctx, int idx, const referrals_type *t,
+                              int strict, void **out);
+
+/* Converts the Lua value at idx into one value of field f (as_item: an item of the array
+ * field f), strictly; path names it in errors (e.g. "details.dealValue"). */
+int referrals_lua_to_value(lua_State *L, referrals_ctx *ctx, int idx, const referrals_field *f,
+                           int as_item, const char *path, referrals_value *out);
+
+/* lua_push.c: pushes a struct of type t as a fresh table. */
+void referrals_push_struct(lua_State *L, referrals_ctx *ctx, const referrals_type *t,
+                           const void *obj);
+
+/* lua_json.c: any Lua value <-> JSON text, for members the schema does not describe. */
+int referrals_lua_to_json(lua_State *L, int idx, referrals_buffer *b, referrals_error *err,
+                          const char *path);
+/* Pushes the value of json[0..len); returns 0, or fills err (JSON error) and pushes nothing. */
+int referrals_push_json(lua_State *L, const char *json, size_t len, referrals_error *err);
+void referrals_json_open(lua_State *L, int module); /* referrals.array_mt */
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * lua_context.c: the per-module context userdata (see lua_binding.h). One is shared by
+ * all calls so that the arena and the output buffer are reused (steady state allocates
+ * nothing); a call that finds it busy -- a __gc finalizer that calls the module from inside
+ * another call -- gets a fresh one of its own.
+ */
+#include <string.h>
+
+#include "lua_binding.h"
+
+static int ctx_gc(lua_State *L) {
+  referrals_ctx *ctx = luaL_checkudata(L, 1, REFERRALS_CTX_MT);
+  referrals_arena_free(ctx->arena);
+  ctx->arena = NULL;
+  referrals_buffer_free(&ctx->out);
+  referrals_buffer_free(&ctx->scratch);
+  return 0;
+}
+
+static referrals_ctx *ctx_new(lua_State *L, int schema_ref) {
+  referrals_ctx *ctx = lua_newuserdata(L, sizeof *ctx);
+  memset(ctx, 0, sizeof *ctx);
+  referrals_buffer_init(&ctx->out);
+  referrals_buffer_init(&ctx->scratch);
+  ctx->schema_ref = schema_ref;
+  luaL_getmetatable(L, REFERRALS_CTX_MT);
+  lua_setmetatable(L, -2);
+  ctx->arena = referrals_arena_new();
+  if (!ctx->arena) luaL_error(L, "referrals: out of memory");
+  return ctx;
+}
+
+void referrals_ctx_open(lua_State *L) {
+  if (luaL_newmetatable(L, REFERRALS_CTX_MT)) {
+    lua_pushcfunction(L, ctx_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  int schema_ref = referrals_schema_build(L);
+  ctx_new(L, schema_ref);
+}
+
+referrals_ctx *referrals_ctx_acquire(lua_State *L) {
+  referrals_ctx *ctx = lua_touserdata(L, lua_upvalueindex(1));
+  if (ctx->busy) ctx = ctx_new(L, ctx->schema_ref);
+  ctx->busy = 1;
+  referrals_arena_reset(ctx->arena);
+  ctx->out.len = 0;
+  ctx->out.failed = 0;
+  referrals_error_clear(&ctx->err);
+  return ctx;
+}
+
+void referrals_ctx_release(referrals_ctx *ctx) { ctx->busy = 0; }

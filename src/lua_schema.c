@@ -1,0 +1,100 @@
+/*
+ * lua_schema.c: the descriptors as Lua tables, built once at module load. For each type,
+ * one table maps field index -> interned key string and key string -> field index, so
+ * converting a struct to a table pushes keys with lua_rawgeti (no hashing of new strings)
+ * and converting a table to a struct finds a key's field with one lua_rawget. Also the enum
+ * tables of the module (referrals.Status.Active == "Active"...) and referrals.schema.
+ */
+#include "lua_binding.h"
+
+int referrals_schema_build(lua_State *L) {
+  lua_createtable(L, (int)referrals_all_types_count, 0);
+  for (unsigned i = 0; i < referrals_all_types_count; i++) {
+    const referrals_type *t = referrals_all_types[i];
+    lua_createtable(L, (int)t->nfields, (int)t->nfields);
+    for (unsigned f = 0; f < t->nfields; f++) {
+      lua_pushlstring(L, t->fields[f].key, t->fields[f].key_len);
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, -3, (int)f + 1);
+      lua_pushinteger(L, (lua_Integer)f + 1);
+      lua_rawset(L, -3);
+    }
+    lua_rawseti(L, -2, (int)t->index + 1);
+  }
+  return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+void referrals_schema_push(lua_State *L, referrals_ctx *ctx) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->schema_ref);
+}
+
+static const char *const kind_names[] = {"string", "datetime", "bool",         "number",
+                                         "enum",   "object",   "json", "object_array",
+                                         "string_array"};
+
+/* referrals.schema: the descriptors as plain data, for scripts and tools that need to know
+ * the resource (generators, documentation, the CLI) without listing its fields again.
+ * schema.types.Referral.fields[i] = { key, kind, type = "CustomerProfile", enum = "Status",
+ * required, read_only, patchable }; schema.enums.Status = { "None", "New", ... }. */
+static void push_schema_description(lua_State *L) {
+  lua_createtable(L, 0, 2);
+  lua_createtable(L, 0, (int)referrals_all_types_count);
+  for (unsigned i = 0; i < referrals_all_types_count; i++) {
+    const referrals_type *t = referrals_all_types[i];
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, t->wire_name);
+    lua_setfield(L, -2, "name");
+    lua_createtable(L, (int)t->nfields, 0);
+    for (unsigned f = 0; f < t->nfields; f++) {
+      const referrals_field *fd = &t->fields[f];
+      lua_createtable(L, 0, 7);
+      lua_pushlstring(L, fd->key, fd->key_len);
+      lua_setfield(L, -2, "key");
+      lua_pushstring(L, kind_names[fd->kind]);
+      lua_setfield(L, -2, "kind");
+      if (fd->type) {
+        lua_pushstring(L, fd->type->wire_name);
+        lua_setfield(L, -2, "type");
+      }
+      if (fd->enumeration) {
+        lua_pushstring(L, fd->enumeration->lua_name);
+        lua_setfield(L, -2, "enum");
+      }
+      lua_pushboolean(L, fd->flags & REFERRALS_F_REQUIRED);
+      lua_setfield(L, -2, "required");
+      lua_pushboolean(L, fd->flags & REFERRALS_F_RO);
+      lua_setfield(L, -2, "read_only");
+      lua_pushboolean(L, fd->flags & REFERRALS_F_PATCH);
+      lua_setfield(L, -2, "patchable");
+      lua_rawseti(L, -2, (int)f + 1);
+    }
+    lua_setfield(L, -2, "fields");
+    lua_setfield(L, -2, t->wire_name);
+  }
+  lua_setfield(L, -2, "types");
+  lua_createtable(L, 0, (int)referrals_all_enums_count);
+  for (unsigned i = 0; i < referrals_all_enums_count; i++) {
+    const referrals_enum *e = referrals_all_enums[i];
+    lua_createtable(L, (int)e->count, 0);
+    for (unsigned v = 0; v < e->count; v++) {
+      lua_pushstring(L, e->values[v]);
+      lua_rawseti(L, -2, (int)v + 1);
+    }
+    lua_setfield(L, -2, e->lua_name);
+  }
+  lua_setfield(L, -2, "enums");
+}
+
+void referrals_schema_open(lua_State *L, int module) {
+  push_schema_description(L);
+  lua_setfield(L, module, "schema");
+  for (unsigned i = 0; i < referrals_all_enums_count; i++) {
+    const referrals_enum *e = referrals_all_enums[i];
+    lua_createtable(L, 0, (int)e->count);
+    for (unsigned v = 0; v < e->count; v++) {
+      lua_pushstring(L, e->values[v]);
+      lua_setfield(L, -2, e->values[v]);
+    }
+    lua_setfield(L, module, e->lua_name);
+  }
+}

@@ -1,0 +1,96 @@
+#!/bin/sh
+# Runs every suite of `make test` and ends with the one line CI reads: "N passed, M failed".
+# Each suite prints TAP (busted -o TAP, the C tests' tap.h); a suite that dies without
+# reporting a failure of its own counts as one failed test, so a crash can never pass.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+logs=build/test-logs
+rm -rf "$logs" && mkdir -p "$logs"
+LUAS=${LUAS:-"5.1 5.2 5.3 5.4 luajit"}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+passed=0
+failed=0
+
+# run NAME COMMAND...: runs a suite, keeps its output in $logs/NAME.log, counts its TAP lines.
+run() {
+  name=$1
+  shift
+  "$@" >"$logs/$name.log" 2>&1
+  status=$?
+  ok=$(grep -c '^ok ' "$logs/$name.log")
+  nok=$(grep -c '^not ok ' "$logs/$name.log")
+  if [ "$status" -ne 0 ] && [ "$nok" -eq 0 ]; then
+    echo "not ok - $name exited with status $status" >>"$logs/$name.log"
+    nok=1
+  fi
+  passed=$((passed + ok))
+  failed=$((failed + nok))
+  printf '%-22s %4d passed, %d failed\n' "$name:" "$ok" "$nok"
+  [ "$nok" -eq 0 ] || grep -A8 '^not ok' "$logs/$name.log" | head -60
+}
+
+lua_bin() { case $1 in luajit) echo luajit ;; *) echo "lua$1" ;; esac; }
+
+# busted_env BUILD_DIR: the module from BUILD_DIR, the Lua files from lua/, and the fake
+# server the specs start.
+busted_in() {
+  dir=$1
+  shift
+  env LUA_CPATH="$top/$dir/?.so;;" \
+    LUA_PATH="$top/lua/?.lua;$top/lua/?/init.lua;$top/spec/?.lua;;" \
+    REFERRALS_FAKE_SERVER="$top/${SERVER_DIR:-build/lua5.4}/referrals-fake-server" \
+    REFERRALS_SHARED="$top/../shared" "$@"
+}
+
+for t in build/lua5.4/test_*; do
+  [ -x "$t" ] && run "c:$(basename "$t")" "$t"
+done
+
+for v in $LUAS; do
+  run "busted:$v" busted_in "build/lua$v" "$(lua_bin "$v")" /usr/bin/busted -o TAP
+done
+
+# The same specs against the AddressSanitizer + UBSan build of the module and server.
+asan_lib=$(gcc -print-file-name=libasan.so)
+for t in build/asan/test_*; do
+  [ -x "$t" ] && run "asan:$(basename "$t")" "$t"
+done
+SERVER_DIR=build/asan run "asan:busted:5.4" busted_in build/asan \
+  env LD_PRELOAD="$asan_lib" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 lua5.4 /usr/bin/busted -o TAP
+
+# valgrind memcheck: zero errors, zero bytes definitely or indirectly lost.
+valgrind_suite() {
+  busted_in build/lua5.4 valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
+    --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --log-file="$logs/valgrind.txt" \
+    lua5.4 /usr/bin/busted -o TAP
+  status=$?
+  cat "$logs/valgrind.txt"
+  if [ "$status" -eq 99 ]; then echo "not ok - valgrind found errors or leaks"; return 1; fi
+  echo "ok - valgrind: no errors, nothing definitely or indirectly lost"
+  return "$status"
+}
+run "valgrind:5.4" valgrind_suite
+
+fuzz_suite() {
+  for f in build/fuzz/fuzz_*; do
+    [ -x "$f" ] || continue
+    name=$(basename "$f")
+    corpus="$logs/corpus-$name"
+    mkdir -p "$corpus"
+    if "$f" -max_total_time="$FUZZ_SECONDS" -timeout=5 "$corpus" "tests/corpus/${name#fuzz_}" \
+      >"$logs/$name.txt" 2>&1; then
+      echo "ok - $name: $(grep -o 'Done [0-9]* runs' "$logs/$name.txt") without a crash"
+    else
+      tail -30 "$logs/$name.txt"
+      echo "not ok - $name found a crash (see $logs/$name.txt)"
+    fi
+  done
+}
+run "fuzz" fuzz_suite
+
+run "install" tools/test-install.sh
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
