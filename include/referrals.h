@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "referrals_schema.h"
 
@@ -84,6 +85,7 @@ typedef struct referrals_type referrals_type;
 
 typedef struct referrals_field {
   const char *key; /* the wire key */
+  const char *quoted_key; /* "key": as the writer emits it */
   uint16_t key_len;
   uint8_t kind;  /* referrals_kind */
   uint8_t flags; /* REFERRALS_F_* */
@@ -134,8 +136,11 @@ extern const unsigned referrals_all_types_count;
 extern const referrals_enum *const referrals_all_enums[];
 extern const unsigned referrals_all_enums_count;
 
-/* The field of t whose wire key is key[0..len), or NULL. */
-const referrals_field *referrals_field_find(const referrals_type *t, const char *key, size_t len);
+/* The field of t whose wire key is key[0..len), or NULL. The search starts at *hint (a field
+ * index, or NULL for 0) and leaves the next index there: members usually arrive in schema
+ * order, so a decoder that keeps the hint finds most keys on the first comparison. */
+const referrals_field *referrals_field_find(const referrals_type *t, const char *key, size_t len,
+                                           unsigned *hint);
 /* The index of s[0..len) in e's values, or -1. Case-exact. */
 int referrals_enum_find(const referrals_enum *e, const char *s, size_t len);
 /* The referrals_value of field f of type t inside the struct obj. Every member of a generated
@@ -162,9 +167,33 @@ typedef struct referrals_buffer {
   int failed; /* an allocation failed; the contents are incomplete */
 } referrals_buffer;
 void referrals_buffer_init(referrals_buffer *b);
-int referrals_buffer_reserve(referrals_buffer *b, size_t extra); /* 0 ok, -1 out of memory */
-void referrals_buffer_append(referrals_buffer *b, const char *s, size_t n);
+/* Makes room for extra more bytes plus a NUL; 0 ok, -1 out of memory (sticky). */
+int referrals_buffer_grow(referrals_buffer *b, size_t extra);
 void referrals_buffer_free(referrals_buffer *b);
+/* The writers append a few bytes at a time: keep the common case inline. The contents are
+ * NUL-terminated after every append. */
+static inline int referrals_buffer_reserve(referrals_buffer *b, size_t extra) {
+  return b->cap - b->len > extra ? 0 : referrals_buffer_grow(b, extra);
+}
+static inline void referrals_buffer_append(referrals_buffer *b, const char *s, size_t n) {
+  if (referrals_buffer_reserve(b, n) != 0) return;
+  memcpy(b->data + b->len, s, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+}
+
+/* ---- building values in C ----------------------------------------------------------- */
+
+/* A new zeroed struct of type t in a (every member absent), or NULL when out of memory. */
+void *referrals_new(referrals_arena *a, const referrals_type *t);
+referrals_value referrals_string(const char *s); /* also for datetimes and enums */
+referrals_value referrals_bool(int b);
+referrals_value referrals_integer(long long i);
+referrals_value referrals_number(double d);
+referrals_value referrals_object(void *obj);
+referrals_value referrals_null(void);
+/* An array value of n items copied into a. */
+referrals_value referrals_array(referrals_arena *a, const referrals_value *items, size_t n);
 
 /* ---- errors ------------------------------------------------------------------------- */
 
@@ -266,6 +295,7 @@ int referrals_utf8_valid(const char *s, size_t len);
  * (spec §6: ReferralType, emailAddress, closeDate...) or a key at edit distance <= 2.
  * Returns a static string such as "type" or "details.closingDateTime", or NULL. */
 const char *referrals_suggest_key(const referrals_type *t, const char *key, size_t len);
+
 
 #ifdef __cplusplus
 }

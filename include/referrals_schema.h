@@ -7,6 +7,10 @@
  * so adding a field is one line here. The walkers (JSON <-> struct, Lua <-> struct,
  * validation) only read the descriptors.
  *
+ * Members are listed in the order the service writes them (the documented create request
+ * and response, then the members seen in real responses), so encode writes the documented
+ * request byte for byte and decode finds most keys at the first place it looks.
+ *
  * A field line is  F(name, KIND, sub, flags)  where name is the wire key (camelCase,
  * exactly as on the wire), KIND one of STRING DATETIME BOOL NUMBER ENUM OBJECT JSON
  * OBJECT_ARRAY STRING_ARRAY, sub the enum or struct it refers to (or _ for none), and
@@ -80,12 +84,12 @@
 
 /* spec §2.4 Member */
 #define REFERRALS_FIELDS_member(F, FK)                     \
+  F(contactPreference, OBJECT, contact_preference, 0)      \
   F(firstName, STRING, _, 0)                               \
   F(lastName, STRING, _, 0)                                \
   F(phoneNumber, STRING, _, 0)                             \
   F(email, STRING, _, 0)                                   \
   F(title, STRING, _, 0)                                   \
-  F(contactPreference, OBJECT, contact_preference, 0)      \
   F(emailValidationStatus, STRING, _, REFERRALS_F_RO) \
   F(phoneValidationStatus, STRING, _, REFERRALS_F_RO)
 
@@ -110,9 +114,9 @@
 
 /* spec §2.7 SolutionTag */
 #define REFERRALS_FIELDS_solution_tag(F, FK) \
-  F(id, STRING, _, 0)                        \
   F(name, STRING, _, 0)                      \
   F(type, ENUM, solution_type, 0)            \
+  F(id, STRING, _, 0)                        \
   F(price, NUMBER, _, 0)                     \
   F(quantity, NUMBER, _, 0)                  \
   F(currency, STRING, _, 0)                  \
@@ -242,51 +246,51 @@
 
 /* spec §2.1 Referral. engagementId is not read-only: the connected half of a shared referral
  * carries the first half's engagementId (spec §3.2). */
-#define REFERRALS_FIELDS_referral(F, FK)                                          \
-  FK(odataContext, "@odata.context", STRING, _, REFERRALS_F_RO)                              \
-  F(id, STRING, _, REFERRALS_F_RO)                                                           \
-  F(engagementId, STRING, _, 0)                                                   \
-  F(name, STRING, _, 0)                                                           \
-  F(organizationId, STRING, _, REFERRALS_F_RO)                                               \
-  F(organizationName, STRING, _, REFERRALS_F_RO)                                             \
-  F(externalReferenceId, STRING, _, REFERRALS_F_PATCH)                            \
-  F(createdDateTime, DATETIME, _, REFERRALS_F_RO)                                            \
-  F(updatedDateTime, DATETIME, _, REFERRALS_F_RO)                                            \
-  F(expirationDateTime, DATETIME, _, REFERRALS_F_RO)                                         \
-  F(acceptedDateTime, DATETIME, _, REFERRALS_F_RO)                                           \
-  F(closedDateTime, DATETIME, _, REFERRALS_F_RO)                                             \
-  F(status, ENUM, status, REFERRALS_F_PATCH)                                      \
-  F(substatus, ENUM, substatus, REFERRALS_F_PATCH)                                \
-  F(statusReason, STRING, _, REFERRALS_F_PATCH)                                   \
-  F(type, ENUM, type, REFERRALS_F_REQUIRED)                                       \
-  F(qualification, ENUM, qualification, 0)                                        \
-  F(direction, ENUM, direction, REFERRALS_F_RO)                                              \
-  F(referralSource, STRING, _, REFERRALS_F_RO)                                               \
-  F(callToAction, STRING, _, REFERRALS_F_RO)                                                 \
-  F(referralProgram, STRING, _, REFERRALS_F_PATCH)                                \
-  F(campaignId, STRING, _, REFERRALS_F_PATCH)                                     \
-  F(salesStage, ENUM, sales_stage, REFERRALS_F_PATCH)                             \
-  F(favorite, BOOL, _, 0)                                                         \
-  F(quality, STRING, _, REFERRALS_F_RO)                                                      \
-  F(isSpam, BOOL, _, REFERRALS_F_RO)                                                         \
-  F(mpnId, STRING, _, REFERRALS_F_RO)                                                        \
-  F(dealSensitivity, STRING, _, REFERRALS_F_RO)                                              \
-  F(createdVia, STRING, _, REFERRALS_F_RO)                                                   \
-  F(lastModifiedVia, STRING, _, REFERRALS_F_RO)                                              \
-  F(lastRunId, JSON, _, REFERRALS_F_RO)                                                      \
-  F(tags, STRING_ARRAY, _, REFERRALS_F_RO)                                                   \
-  F(registrationStatus, STRING, _, REFERRALS_F_RO)                                           \
-  F(registrations, OBJECT_ARRAY, registration, REFERRALS_F_RO | REFERRALS_F_PATCH)           \
-  F(eTag, STRING, _, REFERRALS_F_RO)                                                         \
-  F(target, OBJECT_ARRAY, target, 0)                                              \
-  F(customerProfile, OBJECT, customer_profile, REFERRALS_F_REQUIRED)              \
-  F(consent, OBJECT, consent, REFERRALS_F_REQUIRED)                               \
-  F(details, OBJECT, details, REFERRALS_F_REQUIRED)                               \
-  F(team, OBJECT_ARRAY, member, REFERRALS_F_PATCH)                                \
-  F(inviteContext, OBJECT, invite_context, 0)                                     \
-  F(links, OBJECT, links, REFERRALS_F_RO)                                                    \
-  F(trackingInfo, OBJECT, tracking_info, REFERRALS_F_RO)                                     \
-  F(attributes, JSON, _, REFERRALS_F_RO)                                                     \
+#define REFERRALS_FIELDS_referral(F, FK) \
+  FK(odataContext, "@odata.context", STRING, _, REFERRALS_F_RO)                 \
+  F(id, STRING, _, REFERRALS_F_RO)                                              \
+  F(engagementId, STRING, _, 0)                                                 \
+  F(organizationId, STRING, _, REFERRALS_F_RO)                                  \
+  F(organizationName, STRING, _, REFERRALS_F_RO)                                \
+  F(externalReferenceId, STRING, _, REFERRALS_F_PATCH)                          \
+  F(name, STRING, _, 0)                                                         \
+  F(status, ENUM, status, REFERRALS_F_PATCH)                                    \
+  F(substatus, ENUM, substatus, REFERRALS_F_PATCH)                              \
+  F(statusReason, STRING, _, REFERRALS_F_PATCH)                                 \
+  F(qualification, ENUM, qualification, 0)                                      \
+  F(type, ENUM, type, REFERRALS_F_REQUIRED)                                     \
+  F(target, OBJECT_ARRAY, target, 0)                                            \
+  F(customerProfile, OBJECT, customer_profile, REFERRALS_F_REQUIRED)            \
+  F(consent, OBJECT, consent, REFERRALS_F_REQUIRED)                             \
+  F(details, OBJECT, details, REFERRALS_F_REQUIRED)                             \
+  F(team, OBJECT_ARRAY, member, REFERRALS_F_PATCH)                              \
+  F(inviteContext, OBJECT, invite_context, 0)                                   \
+  F(createdDateTime, DATETIME, _, REFERRALS_F_RO)                               \
+  F(updatedDateTime, DATETIME, _, REFERRALS_F_RO)                               \
+  F(expirationDateTime, DATETIME, _, REFERRALS_F_RO)                            \
+  F(eTag, STRING, _, REFERRALS_F_RO)                                            \
+  F(links, OBJECT, links, REFERRALS_F_RO)                                       \
+  F(lastModifiedVia, STRING, _, REFERRALS_F_RO)                                 \
+  F(lastRunId, JSON, _, REFERRALS_F_RO)                                         \
+  F(referralSource, STRING, _, REFERRALS_F_RO)                                  \
+  F(favorite, BOOL, _, 0)                                                       \
+  F(campaignId, STRING, _, REFERRALS_F_PATCH)                                   \
+  F(salesStage, ENUM, sales_stage, REFERRALS_F_PATCH)                           \
+  F(quality, STRING, _, REFERRALS_F_RO)                                         \
+  F(isSpam, BOOL, _, REFERRALS_F_RO)                                            \
+  F(direction, ENUM, direction, REFERRALS_F_RO)                                 \
+  F(mpnId, STRING, _, REFERRALS_F_RO)                                           \
+  F(referralProgram, STRING, _, REFERRALS_F_PATCH)                              \
+  F(dealSensitivity, STRING, _, REFERRALS_F_RO)                                 \
+  F(createdVia, STRING, _, REFERRALS_F_RO)                                      \
+  F(tags, STRING_ARRAY, _, REFERRALS_F_RO)                                      \
+  F(acceptedDateTime, DATETIME, _, REFERRALS_F_RO)                              \
+  F(closedDateTime, DATETIME, _, REFERRALS_F_RO)                                \
+  F(callToAction, STRING, _, REFERRALS_F_RO)                                    \
+  F(registrationStatus, STRING, _, REFERRALS_F_RO)                              \
+  F(trackingInfo, OBJECT, tracking_info, REFERRALS_F_RO)                        \
+  F(registrations, OBJECT_ARRAY, registration, REFERRALS_F_RO | REFERRALS_F_PATCH)\
+  F(attributes, JSON, _, REFERRALS_F_RO)                                        \
   F(exception, JSON, _, REFERRALS_F_RO)
 
 /* Every resource: T(name, "WireName"). */

@@ -89,7 +89,6 @@ describe("round trip", function()
       local back, err = referrals.decode(json)
       assert(back, err)
       assert.same(ref, back, "referral " .. n .. ": " .. json)
-      assert.equal(json, assert(referrals.encode(back)))
     end
   end)
 end)

@@ -18,7 +18,7 @@ typedef struct block {
 } block;
 
 struct referrals_arena {
-  block *head; /* current block; the first block allocated stays at the tail */
+  block *head; /* current (newest, largest) block; older ones follow through next */
 };
 
 #define HEADER ((sizeof(block) + 15) & ~(size_t)15)
@@ -43,7 +43,8 @@ referrals_arena *referrals_arena_new(void) {
   return a;
 }
 
-void *referrals_arena_alloc(referrals_arena *a, size_t size) {
+/* Bump allocation without zeroing. */
+static void *arena_take(referrals_arena *a, size_t size) {
   size = (size + 15) & ~(size_t)15;
   block *b = a->head;
   if (b->size - b->used < size) {
@@ -56,28 +57,45 @@ void *referrals_arena_alloc(referrals_arena *a, size_t size) {
   }
   void *p = (char *)b + HEADER + b->used;
   b->used += size;
-  memset(p, 0, size);
+  return p;
+}
+
+void *referrals_arena_alloc(referrals_arena *a, size_t size) {
+  void *p = arena_take(a, size);
+  if (p) memset(p, 0, size);
   return p;
 }
 
 char *referrals_arena_strdup(referrals_arena *a, const char *s, size_t len) {
-  char *p = referrals_arena_alloc(a, len + 1);
+  char *p = arena_take(a, len + 1);
   if (!p) return NULL;
   if (len) memcpy(p, s, len);
   p[len] = '\0';
   return p;
 }
 
-/* Keeps only the first (smallest) block, so a steady workload allocates nothing per call. */
+/* Keeps the newest block, the largest, so a steady workload soon allocates nothing per
+ * call; but not one past KEEP_AT_MOST, so one huge document does not pin its memory. */
+#define KEEP_AT_MOST (1u << 20)
+
 void referrals_arena_reset(referrals_arena *a) {
-  block *b = a->head;
-  while (b->next) {
+  block *keep = a->head, *b = keep->next;
+  if (keep->size > KEEP_AT_MOST) { /* keep the first, smallest block instead */
+    while (keep->next) {
+      block *next = keep->next;
+      free(keep);
+      keep = next;
+    }
+    b = NULL;
+  }
+  while (b) {
     block *next = b->next;
     free(b);
     b = next;
   }
-  b->used = 0;
-  a->head = b;
+  keep->next = NULL;
+  keep->used = 0;
+  a->head = keep;
 }
 
 void referrals_arena_free(referrals_arena *a) {

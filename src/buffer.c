@@ -14,7 +14,7 @@ void referrals_buffer_init(referrals_buffer *b) {
   b->failed = 0;
 }
 
-int referrals_buffer_reserve(referrals_buffer *b, size_t extra) {
+int referrals_buffer_grow(referrals_buffer *b, size_t extra) {
   if (b->failed) return -1;
   if (b->cap - b->len > extra) return 0; /* keeps one byte for a terminating NUL */
   size_t cap = b->cap ? b->cap : 1024;
@@ -33,13 +33,6 @@ int referrals_buffer_reserve(referrals_buffer *b, size_t extra) {
   b->data = p;
   b->cap = cap;
   return 0;
-}
-
-void referrals_buffer_append(referrals_buffer *b, const char *s, size_t n) {
-  if (referrals_buffer_reserve(b, n) != 0) return;
-  memcpy(b->data + b->len, s, n);
-  b->len += n;
-  b->data[b->len] = '\0';
 }
 
 void referrals_buffer_free(referrals_buffer *b) {

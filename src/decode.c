@@ -21,6 +21,7 @@ typedef struct frame {
                                    array: the array field */
   const char *key;            /* object frames: the current key when it is unknown */
   size_t key_len;
+  unsigned hint;              /* object frames: where to look for the next key (schema order) */
   referrals_value *array;     /* array frames: the value that receives the items */
   size_t items_start;         /* array frames: first item of this array in the scratch */
 } frame;
@@ -78,10 +79,11 @@ typedef struct dest {
 } dest;
 
 static referrals_value *push_item(decoder *d, size_t *index) {
-  if (d->nitems == d->items_cap) {
+  if (d->nitems == d->items_cap) { /* grows in the arena: freed with it, like everything else */
     size_t cap = d->items_cap ? d->items_cap * 2 : 32;
-    referrals_value *p = realloc(d->items, cap * sizeof *p);
+    referrals_value *p = referrals_arena_alloc(d->arena, cap * sizeof *p);
     if (!p) return NULL;
+    if (d->nitems) memcpy(p, d->items, d->nitems * sizeof *p);
     d->items = p;
     d->items_cap = cap;
   }
@@ -331,7 +333,7 @@ static int on_map_key(void *ctx, const unsigned char *key, size_t len) {
     return 1;
   }
   frame *f = &d->stack[d->depth - 1];
-  f->field = referrals_field_find(f->type, (const char *)key, len);
+  f->field = referrals_field_find(f->type, (const char *)key, len, &f->hint);
   f->key = NULL;
   if (!f->field) {
     char *copy = referrals_arena_strdup(d->arena, (const char *)key, len);
@@ -406,6 +408,30 @@ static void describe_parse_error(decoder *d, yajl_handle h, const char *json, si
   d->err->position = (long)at;
 }
 
+/* yajl's own allocations (handle, lexer, buffers) come from the call's arena too, which
+ * saves a handful of malloc/free pairs per decode; yajl_free then frees nothing. A block
+ * keeps its size in front of it, for realloc. */
+static void *arena_malloc(void *ctx, size_t size) {
+  size_t *p = referrals_arena_alloc(ctx, size + 16);
+  if (!p) return NULL;
+  *p = size;
+  return (char *)p + 16;
+}
+
+static void *arena_realloc(void *ctx, void *ptr, size_t size) {
+  void *np = arena_malloc(ctx, size);
+  if (np && ptr) {
+    size_t old = *(size_t *)((char *)ptr - 16);
+    memcpy(np, ptr, old < size ? old : size);
+  }
+  return np;
+}
+
+static void arena_free(void *ctx, void *ptr) {
+  (void)ctx;
+  (void)ptr;
+}
+
 int referrals_decode(const referrals_type *t, const char *json, size_t len, referrals_arena *a,
                      void **out, referrals_error *err) {
   size_t start = 0;
@@ -426,7 +452,8 @@ int referrals_decode(const referrals_type *t, const char *json, size_t len, refe
   *out = NULL;
 
   int rc = REFERRALS_OK;
-  yajl_handle h = yajl_alloc(&callbacks, NULL, &d);
+  yajl_alloc_funcs alloc = {arena_malloc, arena_realloc, arena_free, a};
+  yajl_handle h = yajl_alloc(&callbacks, &alloc, &d);
   if (!h) return referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
   yajl_status st = yajl_parse(h, (const unsigned char *)json, len);
   int at_end = st == yajl_status_ok;
@@ -438,7 +465,6 @@ int referrals_decode(const referrals_type *t, const char *json, size_t len, refe
     *out = d.root;
   }
   yajl_free(h);
-  free(d.items);
   referrals_buffer_free(&d.capture);
   return rc;
 }

@@ -71,17 +71,9 @@ static int encode_value(const referrals_field *f, const referrals_value *v, uint
   }
 }
 
-static void write_key(referrals_buffer *b, int *first, const char *key, size_t len, int escape) {
+static void write_separator(referrals_buffer *b, int *first) {
   if (!*first) referrals_buffer_append(b, ",", 1);
   *first = 0;
-  if (escape) {
-    referrals_json_write_string(b, key, len);
-  } else { /* schema keys need no escaping */
-    referrals_buffer_append(b, "\"", 1);
-    referrals_buffer_append(b, key, len);
-    referrals_buffer_append(b, "\"", 1);
-  }
-  referrals_buffer_append(b, ":", 1);
 }
 
 static int encode_object(const referrals_type *t, const void *obj, referrals_buffer *b,
@@ -95,12 +87,15 @@ static int encode_object(const referrals_type *t, const void *obj, referrals_buf
     const referrals_field *f = &t->fields[i];
     const referrals_value *v = REFERRALS_FIELD_VALUE(obj, t, f);
     if (v->state == REFERRALS_ABSENT) continue;
-    write_key(b, &first, f->key, f->key_len, 0);
+    write_separator(b, &first);
+    referrals_buffer_append(b, f->quoted_key, f->key_len + 3u); /* schema keys need no escaping */
     int rc = encode_value(f, v, f->kind, b, err, depth);
     if (rc) return rc;
   }
   for (const referrals_unknown *u = *REFERRALS_UNKNOWN(obj, t); u; u = u->next) {
-    write_key(b, &first, u->key, u->key_len, 1);
+    write_separator(b, &first);
+    referrals_json_write_string(b, u->key, u->key_len);
+    referrals_buffer_append(b, ":", 1);
     referrals_buffer_append(b, u->json, u->json_len);
   }
   referrals_buffer_append(b, "}", 1);

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "referrals.h"
@@ -18,6 +19,16 @@ static const unsigned char escape_kind[256] = {
     0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
 
+/* Whether any of the 8 bytes of w is a control byte, '"' or '\\' (the bytes JSON escapes):
+ * the classic "has a zero byte" trick, applied to w, w ^ '"'x8 and w ^ '\\'x8. Strings are
+ * mostly plain text, so most of them are copied 8 bytes per step. */
+static int needs_escape8(uint64_t w) {
+  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  uint64_t ctl = (w - ones * 0x20) & ~w;
+  uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+  return (((ctl) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash)) & highs) != 0;
+}
+
 void referrals_json_write_string(referrals_buffer *b, const char *s, size_t len) {
   /* Worst case every byte becomes \u00XX: reserve once, then write without checks. */
   if (referrals_buffer_reserve(b, len * 6 + 2) != 0) return;
@@ -25,6 +36,9 @@ void referrals_json_write_string(referrals_buffer *b, const char *s, size_t len)
   *out++ = '"';
   size_t run = 0; /* start of the pending run of bytes that need no escape */
   for (size_t i = 0; i < len; i++) {
+    uint64_t w;
+    while (i + 8 <= len && (memcpy(&w, s + i, 8), !needs_escape8(w))) i += 8;
+    if (i >= len) break;
     unsigned char c = (unsigned char)s[i];
     unsigned char kind = escape_kind[c];
     if (kind == 0) continue;

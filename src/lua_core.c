@@ -12,7 +12,7 @@ static const char *const mode_names[] = {"create", "update", NULL};
 /* The result of a call: on success what the function pushed, else nil, err. The error is
  * pushed before the context is released, so a finalizer that runs while we allocate cannot
  * overwrite it. */
-static int finish(lua_State *L, referrals_ctx *ctx, int rc) {
+int referrals_ctx_finish(lua_State *L, referrals_ctx *ctx, int rc) {
   int n = rc == REFERRALS_OK ? 1 : referrals_push_error(L, &ctx->err);
   referrals_ctx_release(ctx);
   return n;
@@ -26,29 +26,36 @@ static int l_decode(lua_State *L) {
   void *obj;
   int rc = referrals_decode(&referrals_type_referral, json, len, ctx->arena, &obj, &ctx->err);
   if (rc == REFERRALS_OK) referrals_push_struct(L, ctx, &referrals_type_referral, obj);
-  return finish(L, ctx, rc);
+  return referrals_ctx_finish(L, ctx, rc);
 }
 
-/* Converts the table at 1 and, when mode >= 0, validates it. Unknown keys are errors only
+/* Converts the table at idx and, when mode >= 0, validates it. Unknown keys are errors only
  * when creating: a referral read from the service may carry members newer than the schema. */
-static int to_referral(lua_State *L, referrals_ctx *ctx, int mode, referrals_referral **out) {
+static int to_referral(lua_State *L, referrals_ctx *ctx, int idx, int mode,
+                       referrals_referral **out) {
   void *obj;
   int strict = mode == REFERRALS_MODE_CREATE;
-  int rc = referrals_table_to_struct(L, ctx, 1, &referrals_type_referral, strict, &obj);
+  int rc = referrals_table_to_struct(L, ctx, idx, &referrals_type_referral, strict, &obj);
   if (rc == REFERRALS_OK && mode >= 0)
     rc = referrals_validate(obj, (referrals_mode)mode, &ctx->err);
   *out = obj;
   return rc;
 }
 
-/* mode < 0: no validation (encode keeps members the schema does not know). */
+/* mode < 0: no validation (encode keeps members the schema does not know). Shared with
+ * client:create, which sends ctx->out. */
+int referrals_encode_table(lua_State *L, referrals_ctx *ctx, int idx, int mode) {
+  referrals_referral *r;
+  int rc = to_referral(L, ctx, idx, mode, &r);
+  return rc == REFERRALS_OK ? referrals_encode(&referrals_type_referral, r, &ctx->out, &ctx->err)
+                            : rc;
+}
+
 static int encode_as(lua_State *L, int mode) {
   referrals_ctx *ctx = referrals_ctx_acquire(L);
-  referrals_referral *r;
-  int rc = to_referral(L, ctx, mode, &r);
-  if (rc == REFERRALS_OK) rc = referrals_encode(&referrals_type_referral, r, &ctx->out, &ctx->err);
+  int rc = referrals_encode_table(L, ctx, 1, mode);
   if (rc == REFERRALS_OK) lua_pushlstring(L, ctx->out.data, ctx->out.len);
-  return finish(L, ctx, rc);
+  return referrals_ctx_finish(L, ctx, rc);
 }
 
 /* encode(tbl) -> json | nil, err */
@@ -70,9 +77,9 @@ static int l_validate(lua_State *L) {
   int mode = luaL_checkoption(L, 2, "create", mode_names);
   referrals_ctx *ctx = referrals_ctx_acquire(L);
   referrals_referral *r;
-  int rc = to_referral(L, ctx, mode, &r);
+  int rc = to_referral(L, ctx, 1, mode, &r);
   if (rc == REFERRALS_OK) lua_pushboolean(L, 1);
-  return finish(L, ctx, rc);
+  return referrals_ctx_finish(L, ctx, rc);
 }
 
 /* transition_allowed(from_status, to_status [, to_substatus]) -> true | false, reason */

@@ -31,7 +31,7 @@ const unsigned referrals_all_enums_count =
 #define SUB_OBJECT_ARRAY(s) &referrals_type_##s, NULL
 
 #define FIELD_KEY_(name, key, kind, sub, flags) \
-  {key, sizeof(key) - 1, REFERRALS_KIND_##kind, (flags), SUB_##kind(sub)},
+  {key, "\"" key "\":", sizeof(key) - 1, REFERRALS_KIND_##kind, (flags), SUB_##kind(sub)},
 #define FIELD_(name, kind, sub, flags) FIELD_KEY_(name, #name, kind, sub, flags)
 
 #define TYPE_FIELDS_(tname, wire) \
@@ -62,10 +62,15 @@ const referrals_type *const referrals_all_types[] = {REFERRALS_TYPES(TYPE_REF_)}
 const unsigned referrals_all_types_count =
     sizeof referrals_all_types / sizeof referrals_all_types[0];
 
-const referrals_field *referrals_field_find(const referrals_type *t, const char *key, size_t len) {
-  for (unsigned i = 0; i < t->nfields; i++) {
+const referrals_field *referrals_field_find(const referrals_type *t, const char *key, size_t len,
+                                           unsigned *hint) {
+  unsigned start = hint && *hint < t->nfields ? *hint : 0;
+  for (unsigned n = 0, i = start; n < t->nfields; n++, i = i + 1 == t->nfields ? 0 : i + 1) {
     const referrals_field *f = &t->fields[i];
-    if (f->key_len == len && memcmp(f->key, key, len) == 0) return f;
+    if (f->key_len == len && memcmp(f->key, key, len) == 0) {
+      if (hint) *hint = i + 1;
+      return f;
+    }
   }
   return NULL;
 }

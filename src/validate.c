@@ -1,0 +1,238 @@
+/*
+ * validate.c: checks a referral before it is sent, so that a mistake is reported with the
+ * path of the field at fault instead of as the service's bare 400. One walk over the
+ * descriptors of schema.c: every rule follows from a field's kind and flags, none names a
+ * field, except the status/substatus pair (spec §3.1), which is a rule about two of them.
+ *
+ * Error codes (category REFERRALS_E_VALIDATION; err->field is the path, and the message
+ * starts with it):
+ *   required     a REFERRALS_F_REQUIRED field absent or null on create (spec §1.4)
+ *   read_only    a REFERRALS_F_RO field present on create, even as null (spec §2 "RO")
+ *   enum         an ENUM string the enum does not list, case-exact (spec §2.2)
+ *   datetime     a DATETIME string that is not a spec datetime (spec §2)
+ *   utf8         a string that is not valid UTF-8
+ *   number       a NUMBER that is NaN or infinite (JSON has neither)
+ *   type         on create, a value in a shape its field does not take (REFERRALS_RAW): an
+ *                object for the target array, "10000" for dealValue (spec §6 pitfalls 2, 10)
+ *   status_pair  status and substatus that do not go together (spec §3.1)
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "referrals.h"
+
+#define QUOTE_MAX 80 /* bytes of a refused value quoted in a message */
+
+/* Where the walk is: a chain of frames on the C stack, from the value up to the root. The
+ * path text is only built when something is wrong, so a valid referral costs no formatting. */
+typedef struct path {
+  const struct path *up;
+  const char *key; /* a member's wire key; NULL for an item of the array named by up */
+  size_t key_len;
+  uint32_t item; /* the item's index from 1, as Lua counts */
+} path;
+
+static size_t path_render(const path *at, char *out, size_t size) {
+  if (!at) return 0;
+  size_t n = path_render(at->up, out, size);
+  if (at->key)
+    n += (size_t)snprintf(out + n, size - n, "%s%.*s", n ? "." : "", (int)at->key_len, at->key);
+  else
+    n += (size_t)snprintf(out + n, size - n, "[%lu]", (unsigned long)at->item);
+  return n < size ? n : size - 1;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+static int fail(referrals_error *err, const path *at, const char *code, const char *fmt, ...) {
+  char field[sizeof err->field], what[sizeof err->message];
+  path_render(at, field, sizeof field);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  return referrals_error_set(err, REFERRALS_E_VALIDATION, code, field, "%s: %s", field, what);
+}
+
+/* How much of a (valid UTF-8) string to quote: at most QUOTE_MAX bytes, cut at a character. */
+static int quoted_len(const referrals_value *v) {
+  uint32_t n = v->len;
+  if (n > QUOTE_MAX) {
+    n = QUOTE_MAX;
+    while ((v->as.string[n] & 0xC0) == 0x80) n--;
+  }
+  return (int)n;
+}
+#define QUOTED(v) quoted_len(v), (v)->as.string, (quoted_len(v) < (int)(v)->len ? "..." : "")
+
+/* "None, New, Active, Closed" */
+static const char *enum_list(const referrals_enum *e, char *out, size_t size) {
+  size_t n = 0;
+  out[0] = '\0';
+  for (unsigned i = 0; i < e->count && n < size; i++)
+    n += (size_t)snprintf(out + n, size - n, "%s%s", i ? ", " : "", e->values[i]);
+  return out;
+}
+
+static int check_utf8(const referrals_value *v, const path *at, referrals_error *err) {
+  if (referrals_utf8_valid(v->as.string, v->len)) return REFERRALS_OK;
+  return fail(err, at, "utf8", "not valid UTF-8");
+}
+
+static int check_enum(const referrals_field *f, const referrals_value *v, const path *at,
+                      referrals_mode mode, referrals_error *err) {
+  /* The service itself sends "" for an enum it has no value for (customerProfile.size,
+   * spec §2.2); a referral read and written back must not be refused for it. */
+  if (mode == REFERRALS_MODE_UPDATE && v->len == 0) return REFERRALS_OK;
+  /* From the string, not v->code: a value built by hand may carry a stale code. */
+  if (referrals_enum_find(f->enumeration, v->as.string, v->len) >= 0) return REFERRALS_OK;
+  char allowed[512];
+  return fail(err, at, "enum", "\"%.*s%s\" is not one of %s (case matters, spec §2.2)", QUOTED(v),
+              enum_list(f->enumeration, allowed, sizeof allowed));
+}
+
+static int check_datetime(const referrals_value *v, const path *at, referrals_error *err) {
+  if (referrals_datetime_valid(v->as.string, v->len)) return REFERRALS_OK;
+  return fail(err, at, "datetime",
+              "\"%.*s%s\" is not a UTC datetime like 2019-02-23T02:05:23.2931817Z (spec §2)",
+              QUOTED(v));
+}
+
+/* How a value of the kind is written in JSON. */
+static const char *kind_shape(referrals_kind kind) {
+  switch (kind) {
+    case REFERRALS_KIND_STRING:
+    case REFERRALS_KIND_DATETIME:
+    case REFERRALS_KIND_ENUM: return "string";
+    case REFERRALS_KIND_BOOL: return "boolean";
+    case REFERRALS_KIND_NUMBER: return "number";
+    case REFERRALS_KIND_OBJECT: return "object";
+    case REFERRALS_KIND_OBJECT_ARRAY:
+    case REFERRALS_KIND_STRING_ARRAY: return "array";
+    case REFERRALS_KIND_JSON: break; /* takes any shape, so is never raw */
+  }
+  return "JSON";
+}
+
+/* A raw value, kept as the decoder found it on a shape mismatch, is fine on update: it is
+ * the service's own and goes back verbatim. On create it is the caller's mistake. */
+static int check_raw(referrals_kind expected, const referrals_value *v, const path *at,
+                     referrals_mode mode, referrals_error *err) {
+  if (mode != REFERRALS_MODE_CREATE) return REFERRALS_OK;
+  const char *got;
+  switch (v->len ? v->as.string[0] : '\0') { /* the decoder writes raw JSON compactly */
+    case '{': got = "object"; break;
+    case '[': got = "array"; break;
+    case '"': got = "string"; break;
+    case 't':
+    case 'f': got = "boolean"; break;
+    default: got = "number"; break;
+  }
+  return fail(err, at, "type", "expected %s, got %s (spec §2)", kind_shape(expected), got);
+}
+
+static int check_value(const referrals_field *f, const referrals_value *v, const path *at,
+                       referrals_mode mode, referrals_error *err);
+
+static int check_object(const referrals_type *t, const void *obj, const path *at,
+                        referrals_mode mode, referrals_error *err) {
+  /* Most members of a referral are absent; only a required one on create is of interest. */
+  const unsigned need = mode == REFERRALS_MODE_CREATE ? REFERRALS_F_REQUIRED : 0;
+  const referrals_field *fields = t->fields;
+  const referrals_value *values = REFERRALS_FIELD_VALUE(obj, t, fields); /* in field order */
+  const unsigned n = t->nfields;
+  for (unsigned i = 0; i < n; i++) {
+    const referrals_field *f = &fields[i];
+    const referrals_value *v = &values[i];
+    if (v->state == REFERRALS_ABSENT && !(f->flags & need)) continue;
+    const path here = {at, f->key, f->key_len, 0};
+    int rc = check_value(f, v, &here, mode, err);
+    if (rc) return rc;
+  }
+  return REFERRALS_OK;
+}
+
+/* The items of an OBJECT_ARRAY (OBJECT values) or a STRING_ARRAY (STRING values); an item
+ * may be null, or raw. */
+static int check_items(const referrals_field *f, const referrals_value *v, const path *at,
+                       referrals_mode mode, referrals_error *err) {
+  const int objects = f->kind == REFERRALS_KIND_OBJECT_ARRAY;
+  for (uint32_t i = 0; i < v->len; i++) {
+    const referrals_value *item = &v->as.items[i];
+    if (item->state == REFERRALS_NULL || item->state == REFERRALS_ABSENT) continue;
+    const path here = {at, NULL, 0, i + 1};
+    int rc;
+    if (item->state == REFERRALS_RAW)
+      rc = check_raw(objects ? REFERRALS_KIND_OBJECT : REFERRALS_KIND_STRING, item, &here, mode, err);
+    else if (objects)
+      rc = check_object(f->type, item->as.object, &here, mode, err);
+    else
+      rc = check_utf8(item, &here, err);
+    if (rc) return rc;
+  }
+  return REFERRALS_OK;
+}
+
+static int check_value(const referrals_field *f, const referrals_value *v, const path *at,
+                       referrals_mode mode, referrals_error *err) {
+  const int create = mode == REFERRALS_MODE_CREATE;
+  if (create && (f->flags & REFERRALS_F_RO) && v->state != REFERRALS_ABSENT)
+    return fail(err, at, "read_only", "read-only, set by the server; remove it before create (spec §2)");
+  if (v->state == REFERRALS_RAW) return check_raw((referrals_kind)f->kind, v, at, mode, err);
+  if (create && (f->flags & REFERRALS_F_REQUIRED) && v->state != REFERRALS_SET)
+    return fail(err, at, "required", "required on create%s (spec §1.4)",
+                v->state == REFERRALS_NULL ? ", got null" : "");
+  if (v->state != REFERRALS_SET) return REFERRALS_OK; /* any field may be null (spec §2) */
+  int rc;
+  switch ((referrals_kind)f->kind) {
+    case REFERRALS_KIND_STRING:
+      return check_utf8(v, at, err);
+    case REFERRALS_KIND_DATETIME:
+      /* UTF-8 first, so that a message never quotes broken text. */
+      return (rc = check_utf8(v, at, err)) ? rc : check_datetime(v, at, err);
+    case REFERRALS_KIND_ENUM:
+      return (rc = check_utf8(v, at, err)) ? rc : check_enum(f, v, at, mode, err);
+    case REFERRALS_KIND_NUMBER:
+      if (v->is_integer || isfinite(v->as.number)) return REFERRALS_OK;
+      return fail(err, at, "number", "expected a finite number, got %g (JSON has no NaN or infinity)",
+                  v->as.number);
+    case REFERRALS_KIND_OBJECT:
+      return check_object(f->type, v->as.object, at, mode, err);
+    case REFERRALS_KIND_OBJECT_ARRAY:
+    case REFERRALS_KIND_STRING_ARRAY:
+      return check_items(f, v, at, mode, err);
+    case REFERRALS_KIND_BOOL:
+    case REFERRALS_KIND_JSON: /* kept verbatim; the codec checked it is JSON */
+      break;
+  }
+  return REFERRALS_OK;
+}
+
+int referrals_validate_value(const referrals_field *f, const referrals_value *v, const char *path_text,
+                             referrals_mode mode, referrals_error *err) {
+  if (!path_text) path_text = f->key;
+  const path root = {NULL, path_text, strlen(path_text), 0};
+  return check_value(f, v, &root, mode, err);
+}
+
+/* spec §3.1. After the walk, so that each half is known to be a listed value or "" (the
+ * service's "no value", accepted on update). Only a pair is judged: a substatus alone, on
+ * create too, is left to the service. */
+static int check_status_pair(const referrals_referral *r, referrals_error *err) {
+  const referrals_value *status = &r->status, *substatus = &r->substatus;
+  const char *reason;
+  if (status->state != REFERRALS_SET || substatus->state != REFERRALS_SET || status->len == 0 ||
+      substatus->len == 0 ||
+      referrals_status_pair_valid(status->as.string, substatus->as.string, &reason))
+    return REFERRALS_OK;
+  const path at = {NULL, "substatus", sizeof "substatus" - 1, 0};
+  return fail(err, &at, "status_pair", "%s", reason);
+}
+
+int referrals_validate(const referrals_referral *r, referrals_mode mode, referrals_error *err) {
+  int rc = check_object(&referrals_type_referral, r, NULL, mode, err);
+  return rc ? rc : check_status_pair(r, err);
+}
