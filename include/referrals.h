@@ -296,6 +296,8 @@ int referrals_utf8_valid(const char *s, size_t len);
  * Returns a static string such as "type" or "details.closingDateTime", or NULL. */
 const char *referrals_suggest_key(const referrals_type *t, const char *key, size_t len);
 
+/* The client: operations over HTTP (issue 3). */
+#include "referrals_client.h"
 
 #ifdef __cplusplus
 }

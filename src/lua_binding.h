@@ -55,6 +55,23 @@ int referrals_lua_to_value(lua_State *L, referrals_ctx *ctx, int idx, const refe
 void referrals_push_struct(lua_State *L, referrals_ctx *ctx, const referrals_type *t,
                            const void *obj);
 
+/* lua_core.c: pushes nil, err when rc is an error (else the caller pushed the result), then
+ * releases ctx; returns the number of results. */
+int referrals_ctx_finish(lua_State *L, referrals_ctx *ctx, int rc);
+/* Converts the referral table at idx, validates it when mode >= 0 (a referrals_mode) and
+ * writes its JSON to ctx->out. */
+int referrals_encode_table(lua_State *L, referrals_ctx *ctx, int idx, int mode);
+
+/* lua_client.c: referrals.new, referrals.Client (the methods), referrals.error. Expects the
+ * shared context on top of the stack and leaves it there. */
+void referrals_client_open(lua_State *L, int module);
+/* lua_query.c: the list query table at idx -> q, strings copied into ctx->arena. Wrong types
+ * raise (the context released first); a bad filter name is a validation error. */
+int referrals_lua_query(lua_State *L, referrals_ctx *ctx, int idx, referrals_query *q);
+/* lua_patch.c: the changes table at idx (a list of ops or paths -> values) -> the JSON Patch
+ * document in ctx->out (spec §1.5), every path and value checked against the schema. */
+int referrals_lua_patch(lua_State *L, referrals_ctx *ctx, int idx);
+
 /* lua_json.c: any Lua value <-> JSON text, for members the schema does not describe. */
 int referrals_lua_to_json(lua_State *L, int idx, referrals_buffer *b, referrals_error *err,
                           const char *path);

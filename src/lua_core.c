@@ -114,6 +114,7 @@ int luaopen_referrals_core(lua_State *L) {
   int module = lua_gettop(L);
   referrals_error_open(L);
   referrals_ctx_open(L); /* the shared context: every function's upvalue */
+  referrals_client_open(L, module);
   luaL_setfuncs(L, functions, 1);
   referrals_schema_open(L, module);
   referrals_json_open(L, module);

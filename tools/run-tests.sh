@@ -65,26 +65,27 @@ valgrind_suite() {
   busted_in build/lua5.4 valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --log-file="$logs/valgrind.txt" \
     lua5.4 /usr/bin/busted -o TAP
-  status=$?
+  vg_status=$?
   cat "$logs/valgrind.txt"
-  if [ "$status" -eq 99 ]; then echo "not ok - valgrind found errors or leaks"; return 1; fi
+  if [ "$vg_status" -eq 99 ]; then echo "not ok - valgrind found errors or leaks"; return 1; fi
   echo "ok - valgrind: no errors, nothing definitely or indirectly lost"
-  return "$status"
+  return "$vg_status"
 }
 run "valgrind:5.4" valgrind_suite
 
 fuzz_suite() {
-  for f in build/fuzz/fuzz_*; do
-    [ -x "$f" ] || continue
-    name=$(basename "$f")
-    corpus="$logs/corpus-$name"
+  # (shell variables are global: these names must not clash with run's)
+  for fuzzer in build/fuzz/fuzz_*; do
+    [ -x "$fuzzer" ] || continue
+    target=$(basename "$fuzzer")
+    corpus="$logs/corpus-$target"
     mkdir -p "$corpus"
-    if "$f" -max_total_time="$FUZZ_SECONDS" -timeout=5 "$corpus" "tests/corpus/${name#fuzz_}" \
-      >"$logs/$name.txt" 2>&1; then
-      echo "ok - $name: $(grep -o 'Done [0-9]* runs' "$logs/$name.txt") without a crash"
+    if "$fuzzer" -max_total_time="$FUZZ_SECONDS" -timeout=5 "$corpus" "tests/corpus/${target#fuzz_}" \
+      >"$logs/$target.txt" 2>&1; then
+      echo "ok - $target: $(grep -o 'Done [0-9]* runs' "$logs/$target.txt") without a crash"
     else
-      tail -30 "$logs/$name.txt"
-      echo "not ok - $name found a crash (see $logs/$name.txt)"
+      tail -30 "$logs/$target.txt"
+      echo "not ok - $target found a crash (see $logs/$target.txt)"
     fi
   done
 }

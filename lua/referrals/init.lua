@@ -3,6 +3,7 @@
 -- this file re-exports it and adds the helpers written in Lua.
 -- @module referrals
 local core = require "referrals.core"
+require "referrals.client" -- adds each, related, set_status, connect, create_shared to clients
 
 local M = {}
 for k, v in pairs(core) do M[k] = v end

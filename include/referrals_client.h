@@ -1,0 +1,172 @@
+/*
+ * referrals_client.h: talking to the Partner Center Referrals API from C (issue 3). Included
+ * by referrals.h; usable without Lua.
+ *
+ * A referrals_client owns one libcurl easy handle (one kept-alive connection), the request
+ * headers (built once) and the buffers of a request, all reused from call to call. It is not
+ * thread-safe: use one client per thread. Call curl_global_init(CURL_GLOBAL_DEFAULT) once at
+ * program start, before any thread exists; otherwise the first referrals_client_new does it,
+ * which is only safe in a program with one thread.
+ *
+ * Operations return REFERRALS_OK or a referrals_category and fill a referrals_error:
+ *   REFERRALS_E_VALIDATION  refused before anything was sent (bad id, header value, path)
+ *   REFERRALS_E_TRANSPORT   libcurl failed (code TIMEOUT, CONNECT, RESOLVE, TLS, SEND, RECV...)
+ *   REFERRALS_E_API         a non-2xx answer with the API's error JSON (spec §5): code,
+ *                           message and target are the API's
+ *   REFERRALS_E_HTTP        a non-2xx answer without it: code "HTTP_<status>"
+ *   REFERRALS_E_JSON        a 2xx answer whose body is not the expected JSON
+ * HTTP errors carry status, request_id (the response's request-id header) and retry_after.
+ * No error text ever holds the token.
+ */
+#ifndef REFERRALS_CLIENT_H
+#define REFERRALS_CLIENT_H
+
+#include "referrals.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define REFERRALS_DEFAULT_BASE_URL "https://api.partner.microsoft.com" /* spec §1 */
+
+typedef enum referrals_http_version {
+  REFERRALS_HTTP_1_1 = 0, /* the default: measured faster than HTTP/2 for sequential calls */
+  REFERRALS_HTTP_2 = 1    /* HTTP/2 over TLS (ALPN); plain http stays HTTP/1.1 */
+} referrals_http_version;
+
+typedef struct referrals_client_options {
+  const char *base_url;       /* scheme://host[:port], http or https, no path; NULL: default */
+  double timeout;             /* seconds for a whole request; 0: no limit */
+  double connect_timeout;     /* seconds to connect; 0: libcurl's default (300) */
+  referrals_http_version http_version;
+  const char *ca_file;        /* CA bundle (PEM), NULL: the system's */
+  const char *ca_path;        /* directory of CA certificates, NULL: the system's */
+  int verify;                 /* check the server's certificate and name (peer and host) */
+  const char *proxy;          /* libcurl proxy URL, NULL: none (libcurl reads *_proxy env) */
+  const char *user_agent;     /* NULL: "referrals-lua/<version> libcurl/<version>" */
+  const char *correlation_id; /* sent as MS-CorrelationId on every request (spec §1.1) */
+} referrals_client_options;
+
+/* The defaults: base_url NULL, timeout 60, connect_timeout 10, HTTP/1.1, verify on. */
+void referrals_client_options_init(referrals_client_options *o);
+
+typedef struct referrals_client referrals_client;
+
+/* NULL on failure, with err filled (validation of the options, or memory). */
+referrals_client *referrals_client_new(const referrals_client_options *o, referrals_error *err);
+void referrals_client_free(referrals_client *c); /* NULL is fine */
+
+/* The bearer token sent from now on (spec §4). Copied; refused (validation, field "token")
+ * when empty or when it holds CR, LF or NUL. The copy is wiped when replaced or freed. */
+int referrals_client_set_token(referrals_client *c, const char *token, size_t len,
+                               referrals_error *err);
+
+/* What the last request got back. body points into the client and stays valid until the
+ * next request; the header fields are "" when the answer had none. */
+typedef struct referrals_response {
+  long status; /* 0 when no answer arrived */
+  const char *body;
+  size_t body_len;
+  char request_id[80];   /* the request-id response header (spec §1.1) */
+  char etag[128];        /* the ETag response header */
+  char content_type[128];
+  double retry_after;    /* Retry-After in seconds (from seconds or an HTTP-date), or -1 */
+} referrals_response;
+const referrals_response *referrals_client_response(const referrals_client *c);
+
+/* ---- the OData collection of a list (spec §1.2) --------------------------------------- */
+
+/* A page: {"@odata.context", "@odata.count", "value": [Referral...], "@odata.nextLink"}.
+ * Laid out like the generated resources (one referrals_value per member, then the unknown
+ * members), so referrals_decode reads it; it is not one of referrals_all_types. */
+typedef struct referrals_page {
+  referrals_value context;   /* "@odata.context" */
+  referrals_value count;     /* "@odata.count", NUMBER */
+  referrals_value value;     /* "value": OBJECT_ARRAY of referrals_referral */
+  referrals_value next_link; /* "@odata.nextLink" */
+  referrals_unknown *unknown;
+} referrals_page;
+extern const referrals_type referrals_type_page;
+
+/* The query options of a list (spec §1.2). A zeroed struct asks for everything. */
+typedef struct referrals_query {
+  const char *filter;  /* $filter, an OData expression, or NULL */
+  const char *orderby; /* $orderby, e.g. "createdDateTime desc", or NULL */
+  const char *select;  /* $select, e.g. "id,status", or NULL */
+  long top;            /* $top when > 0 */
+  long skip;           /* $skip when > 0 */
+  int count;           /* $count=true when nonzero */
+} referrals_query;
+
+/* ---- operations (spec §1) ------------------------------------------------------------- */
+/* Results are allocated in the arena a. A 2xx answer without a body (204, spec §1.4/§1.5)
+ * gives REFERRALS_OK with *out set to NULL. */
+
+/* POST /v1.0/engagements/referrals with json[0..len) as the body (spec §1.4). The caller
+ * validates and encodes (referrals_validate, referrals_encode). */
+int referrals_create(referrals_client *c, const char *json, size_t len, referrals_arena *a,
+                     referrals_referral **out, referrals_error *err);
+
+/* GET /v1.0/engagements/referrals/{id} (spec §1.3). The id is checked (referrals_id_valid)
+ * and percent-encoded; a bad one is a validation error (code "id") and nothing is sent. */
+int referrals_get(referrals_client *c, const char *id, size_t id_len, referrals_arena *a,
+                  referrals_referral **out, referrals_error *err);
+
+/* GET /v1.0/engagements/referrals with the query's options, URL-encoded (spec §1.2). */
+int referrals_list(referrals_client *c, const referrals_query *q, referrals_arena *a,
+                   referrals_page **out, referrals_error *err);
+
+/* GET the @odata.nextLink of a page, only when it leads to this client's referrals
+ * collection. spec §1.2 pitfall: the documented nextLink is
+ * http://api.partner.microsoft.com/v1.0/referrals?$skiptoken=... (http, without /engagements).
+ * So a link on the base URL's host is followed when its scheme and port are the base's, or
+ * when it is http on the default port while the base is https: it is upgraded to https (the
+ * token never travels in clear text). A path /v1.0/referrals gets its /engagements back; the
+ * path must then be /v1.0/engagements/referrals. Anything else is a validation error with
+ * code "foreign_next_link", and nothing is sent. */
+int referrals_list_next(referrals_client *c, const char *link, size_t len, referrals_arena *a,
+                        referrals_page **out, referrals_error *err);
+
+/* PATCH /v1.0/engagements/referrals/{id} with the JSON Patch document patch[0..len)
+ * (spec §1.5), Prefer: return=representation, and If-Match: etag when etag is not NULL
+ * (sent verbatim, quotes included, spec §1.1). *out is the updated referral, or NULL on a
+ * bare 204. */
+int referrals_update(referrals_client *c, const char *id, size_t id_len, const char *patch,
+                     size_t len, const char *etag, size_t etag_len, referrals_arena *a,
+                     referrals_referral **out, referrals_error *err);
+
+/* ---- building blocks ------------------------------------------------------------------ */
+
+/* Whether id may name a referral in a URL path: not empty, at most 128 bytes, and none of
+ * '/', '?', '#', '%', "..", space or control bytes (a GUID passes). */
+int referrals_id_valid(const char *id, size_t len);
+
+/* Appends s percent-encoded: every byte but the RFC 3986 unreserved ones (a space is %20). */
+void referrals_url_encode(referrals_buffer *b, const char *s, size_t len);
+
+/* Appends one OData equality condition to the $filter text in b, joined to what b holds by
+ * " and ": name eq 'value', with the single quotes of value doubled (OData string literal).
+ * name must be a property path ([A-Za-z0-9_/], e.g. customerProfile/address/country);
+ * otherwise a validation error (code "filter", field name). */
+int referrals_filter_eq(referrals_buffer *b, const char *name, size_t name_len, const char *value,
+                        size_t value_len, referrals_error *err);
+
+/* Where a JSON Patch path (spec §1.5) lands in the schema. */
+typedef struct referrals_patch_target {
+  const referrals_field *field; /* the field the path ends at */
+  int item;                     /* the path ends at one item of field (an index or "-") */
+  int append;                   /* the path ends in "-": only "add" may use it (RFC 6902) */
+} referrals_patch_target;
+
+/* Resolves path[0..len) against the Referral's descriptors and appends its JSON Pointer to
+ * pointer. Accepted forms: "/details/dealValue", "details/dealValue", "details.dealValue";
+ * array items by index or "-" ("/team/-", "/registrations/0/contract/value"). The path is
+ * patchable when the field it ends at has REFERRALS_F_PATCH. Errors (validation, field =
+ * path): code "path" (no such member), "not_patchable". */
+int referrals_patch_path(const char *path, size_t len, referrals_patch_target *out,
+                         referrals_buffer *pointer, referrals_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

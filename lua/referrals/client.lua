@@ -1,0 +1,201 @@
+--- referrals.client: the client helpers of issue 3 that are flow, not wire work. They are
+-- added to the methods of every client (referrals.Client, made by src/lua_client.c) and chain
+-- its C operations (create, get, list, update); all marshaling stays in C.
+-- Every helper returns its result or nil, err, except each, which raises (see there).
+local core = require "referrals.core"
+
+local Client = core.Client
+
+local function check_arg(ok, n, name, expected, value)
+  if not ok then
+    error(("bad argument #%d to '%s' (%s expected, got %s)"):format(n, name, expected, type(value)), 3)
+  end
+end
+
+local function is_string(v) return type(v) == "string" end
+
+-- A copy of the members of a referral that can be sent on create: the schema's read-only
+-- members (spec §2 "RO": id, eTag, links, createdDateTime...) are left out at every level,
+-- and so are members the schema does not know (create refuses them). Driven by
+-- referrals.schema, so no list of fields is written twice.
+local function writable(value, type_name)
+  local out = {}
+  for _, f in ipairs(core.schema.types[type_name].fields) do
+    local v = value[f.key]
+    if v ~= nil and not f.read_only then
+      if type(v) == "table" and f.kind == "object" then
+        v = writable(v, f.type)
+      elseif type(v) == "table" and f.kind == "object_array" then
+        local items = {}
+        for i, item in ipairs(v) do
+          items[i] = type(item) == "table" and writable(item, f.type) or item
+        end
+        v = items
+      end
+      out[f.key] = v
+    end
+  end
+  return out
+end
+
+-- Every referral of every page of query, or nil, err.
+local function all_pages(self, query)
+  local out = {}
+  local page, err = self:list(query)
+  while page do
+    for _, r in ipairs(page.value) do out[#out + 1] = r end
+    if not page.next then return out end
+    page, err = self:list(page.next)
+  end
+  return nil, err
+end
+
+--- An iterator over every referral of every page: `for ref in client:each(query) do ... end`.
+-- Pages are fetched as the loop needs them, following @odata.nextLink (client:list with a
+-- link, which only follows links to the configured host and scheme, spec §1.2).
+-- A failure while paging RAISES the err object: a generic for cannot see `nil, err` -- a nil
+-- ends the loop -- so returning it would end the loop silently and lose the remaining pages,
+-- and a sync job would take an outage for the end of the list. Wrap the loop in pcall to
+-- handle it.
+function Client:each(query)
+  local page, i, source = nil, 0, query
+  return function()
+    while true do
+      if page then
+        i = i + 1
+        local item = page.value[i]
+        if item ~= nil then return item end
+        source = page.next
+        if not source then return nil end
+      end
+      local err
+      page, err = self:list(source)
+      if not page then error(err, 0) end
+      i = 0
+    end
+  end
+end
+
+--- Every referral of an engagement (all pages): client:related(ref_or_engagement_id).
+-- spec §3.2: both halves of a shared referral are listed by $filter=engagementId eq '<id>'.
+function Client:related(ref)
+  local id = type(ref) == "table" and ref.engagementId or ref
+  check_arg(is_string(id), 1, "related", "referral with engagementId or engagement id", id)
+  return all_pages(self, { filter = { engagementId = id } })
+end
+
+--- Moves a referral to status/substatus (and statusReason = reason), after checking the
+-- transition table (spec §3.1) against its current status: taken from the table, or from a
+-- GET when given an id (or a table without status). An illegal move returns nil, err
+-- (category "validation", code "transition") and sends nothing. The PATCH carries the eTag
+-- of the referral as If-Match, so a referral changed meanwhile gives 412, not a lost update.
+function Client:set_status(ref, status, substatus, reason)
+  check_arg(type(ref) == "table" or is_string(ref), 1, "set_status", "referral or id", ref)
+  check_arg(is_string(status), 2, "set_status", "string", status)
+  check_arg(substatus == nil or is_string(substatus), 3, "set_status", "string or nil", substatus)
+  check_arg(reason == nil or is_string(reason), 4, "set_status", "string or nil", reason)
+  local current = ref
+  if type(ref) ~= "table" or not is_string(ref.status) then
+    local err
+    current, err = self:get(type(ref) == "table" and ref.id or ref)
+    if not current then return nil, err end
+  end
+  local from = is_string(current.status) and current.status or "None"
+  local ok, why = core.transition_allowed(from, status, substatus)
+  if not ok then
+    return nil, core.error {
+      category = "validation", code = "transition", field = "status",
+      message = ("status: %s -> %s%s refused: %s"):format(from, status,
+        substatus and "/" .. substatus or "", why),
+    }
+  end
+  return self:update(current, { status = status, substatus = substatus, statusReason = reason })
+end
+
+-- spec §3.2 step 2: the connected referral for the other party, a copy of source's writable
+-- members carrying the same engagementId, the target and the invitation.
+local function connected_referral(source, engagement_id, opts)
+  local ref = writable(source, "Referral")
+  ref.type = "Shared"
+  ref.engagementId = engagement_id
+  ref.target = { { type = "BusinessProfileLocation", id = opts.partner or "msft" } }
+  ref.inviteContext = nil
+  if opts.invite then
+    ref.inviteContext = {
+      notes = opts.invite.notes,
+      assistanceRequestCode = opts.invite.assistanceRequestCode,
+    }
+  end
+  return ref
+end
+
+-- Whether r is the connected half for partner: it targets the partner's business profile.
+local function targets(r, partner)
+  if type(r.target) ~= "table" then return false end
+  for _, t in ipairs(r.target) do
+    if type(t) == "table" and t.type == "BusinessProfileLocation" and t.id == partner then
+      return true
+    end
+  end
+  return false
+end
+
+--- Step 2 of spec §3.2 alone: client:connect(engagement_id_or_ref [, opts]) -> connected.
+-- For resuming after create_shared failed in step 2 (pass err.created). The referral to copy
+-- is the one given, or else the engagement's first; when the engagement already holds a
+-- referral (other than that one) targeting the partner, that one is returned and nothing is
+-- created, so running connect twice never makes a third half.
+-- opts: partner (the target's BusinessProfileLocation id, default "msft"),
+-- invite = { notes =, assistanceRequestCode = } (the inviteContext).
+function Client:connect(engagement, opts)
+  check_arg(type(engagement) == "table" or is_string(engagement), 1, "connect",
+    "referral or engagement id", engagement)
+  opts = opts or {}
+  local source = type(engagement) == "table" and engagement or nil
+  local id = source and source.engagementId or engagement
+  check_arg(is_string(id), 1, "connect", "referral with engagementId", id)
+  local related, err = self:related(id)
+  if not related then return nil, err end
+  local partner = opts.partner or "msft"
+  for _, r in ipairs(related) do
+    if targets(r, partner) and not (source and r.id == source.id) then return r end
+  end
+  source = source or related[1]
+  if not source then
+    return nil, core.error {
+      category = "validation", code = "engagement", field = "engagementId",
+      message = "engagementId: the engagement has no referral to connect to",
+    }
+  end
+  return self:create(connected_referral(source, id, opts))
+end
+
+--- The two steps of spec §3.2 in one call: client:create_shared(ref [, opts]) -> mine, connected.
+-- Step 1 POSTs a copy of ref with type "Shared"; step 2 POSTs the connected referral with
+-- the engagementId step 1 got back (opts as for connect). When step 2 fails the result is
+-- nil, err with err.created = the step-1 referral: pass it to client:connect to resume
+-- without creating a second engagement.
+function Client:create_shared(ref, opts)
+  check_arg(type(ref) == "table", 1, "create_shared", "table", ref)
+  opts = opts or {}
+  local request = {}
+  for k, v in pairs(ref) do request[k] = v end
+  request.type = "Shared"
+  local mine, err = self:create(request)
+  if not mine then return nil, err end
+  if type(mine) ~= "table" or not is_string(mine.engagementId) then
+    return nil, core.error {
+      category = "json", code = "engagementId", created = mine,
+      message = "the created referral carries no engagementId, so it cannot be connected (spec §3.2)",
+    }
+  end
+  local other
+  other, err = self:create(connected_referral(request, mine.engagementId, opts))
+  if not other then
+    err.created = mine
+    return nil, err
+  end
+  return mine, other
+end
+
+return Client

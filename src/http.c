@@ -1,0 +1,382 @@
+/*
+ * http.c: the libcurl transport of a client. One easy handle per client, so the connection
+ * is kept alive from call to call (DESIGN.md: "one easy handle per client"), and everything
+ * a request needs is built once and reused:
+ *
+ * - The request headers are nodes of a curl_slist that the client owns (an array of the
+ *   public struct curl_slist of curl.h), linked anew for each request; libcurl only reads
+ *   them during curl_easy_perform. So a request allocates no header list: the GUID of
+ *   client-request-id is written into its node's fixed-size text, and the optional headers
+ *   (Prefer, If-Match) are linked in or left out.
+ * - The response body goes to a referrals_buffer that keeps its memory between calls.
+ *
+ * The callbacks libcurl calls (body, headers) are plain C: no Lua, nothing that can longjmp
+ * across libcurl's frames.
+ */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "client_internal.h"
+
+/* The answer a client accepts at most: a page of 100 referrals is far below (spec §1.2). */
+#define MAX_BODY ((size_t)64 << 20)
+
+enum {
+  H_CONTENT_TYPE, /* on every request, GET too (contract README) */
+  H_ACCEPT,
+  H_EXPECT,       /* "Expect:" switches off 100-continue, which costs a round trip */
+  H_REQUEST_ID,
+  H_AUTHORIZATION,
+  H_CORRELATION,
+  H_PREFER,
+  H_IF_MATCH,
+  H_COUNT
+};
+
+#define REQUEST_ID_NAME "client-request-id: "
+#define AUTHORIZATION_NAME "Authorization: Bearer "
+#define IF_MATCH_NAME "If-Match: "
+
+struct referrals_http {
+  CURL *easy;
+  struct curl_slist headers[H_COUNT];
+  char request_id[sizeof REQUEST_ID_NAME + REFERRALS_GUID_LEN];
+  char *authorization; /* AUTHORIZATION_NAME + token; wiped before it is freed */
+  size_t authorization_len;
+  char *correlation;   /* "MS-CorrelationId: ...", or NULL */
+  referrals_buffer if_match;
+  referrals_buffer body;
+  int body_too_large;
+  referrals_response response;
+  char errbuf[CURL_ERROR_SIZE];
+};
+
+int referrals_header_value_ok(const char *s, size_t len) {
+  for (size_t i = 0; i < len; i++)
+    if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0') return 0;
+  return 1;
+}
+
+static int bad_header_value(referrals_error *err, const char *field) {
+  return referrals_error_set(err, REFERRALS_E_VALIDATION, "header_value", field,
+                             "%s: contains CR, LF or NUL, which cannot be sent in an HTTP header",
+                             field);
+}
+
+/* A secret is overwritten before its memory goes back to the allocator. */
+static void wipe_free(char *p, size_t n) {
+  if (!p) return;
+  volatile char *v = p;
+  while (n--) *v++ = 0;
+  free(p);
+}
+
+/* ---- libcurl callbacks ----------------------------------------------------------------- */
+
+static size_t on_body(char *data, size_t size, size_t n, void *ud) {
+  referrals_http *h = ud;
+  size_t len = size * n;
+  if (len > MAX_BODY - h->body.len) {
+    h->body_too_large = 1;
+    return 0; /* libcurl stops with CURLE_WRITE_ERROR */
+  }
+  referrals_buffer_append(&h->body, data, len);
+  return h->body.failed ? 0 : len;
+}
+
+static void copy_header(char *dst, size_t size, const char *value, size_t len) {
+  if (len >= size) len = size - 1;
+  memcpy(dst, value, len);
+  dst[len] = '\0';
+}
+
+/* Retry-After is delay-seconds or an HTTP-date (RFC 9110 §10.2.3; spec §5). */
+static double parse_retry_after(const char *value, size_t len) {
+  char text[64];
+  copy_header(text, sizeof text, value, len);
+  if (text[0] && strspn(text, "0123456789") == strlen(text)) return strtod(text, NULL);
+  time_t when = curl_getdate(text, NULL);
+  if (when < 0) return -1;
+  double delta = difftime(when, time(NULL));
+  return delta > 0 ? delta : 0;
+}
+
+static int header_is(const char *name, size_t len, const char *want) {
+  return strlen(want) == len && strncasecmp(name, want, len) == 0;
+}
+
+static void clear_response_headers(referrals_response *r) {
+  r->request_id[0] = r->etag[0] = r->content_type[0] = '\0';
+  r->retry_after = -1;
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *ud) {
+  referrals_http *h = ud;
+  size_t len = size * n;
+  /* A status line starts a new answer (after a 100 Continue or a proxy's CONNECT). */
+  if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+    clear_response_headers(&h->response);
+    return len;
+  }
+  const char *colon = memchr(line, ':', len);
+  if (!colon) return len;
+  size_t name_len = (size_t)(colon - line);
+  const char *value = colon + 1, *end = line + len;
+  while (value < end && (*value == ' ' || *value == '\t')) value++;
+  while (end > value && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ')) end--;
+  size_t value_len = (size_t)(end - value);
+  referrals_response *r = &h->response;
+  if (header_is(line, name_len, "request-id"))
+    copy_header(r->request_id, sizeof r->request_id, value, value_len);
+  else if (header_is(line, name_len, "etag"))
+    copy_header(r->etag, sizeof r->etag, value, value_len);
+  else if (header_is(line, name_len, "content-type"))
+    copy_header(r->content_type, sizeof r->content_type, value, value_len);
+  else if (header_is(line, name_len, "retry-after"))
+    r->retry_after = parse_retry_after(value, value_len);
+  return len;
+}
+
+/* ---- the handle ------------------------------------------------------------------------ */
+
+static void set_header(referrals_http *h, int which, const char *text) {
+  h->headers[which].data = (char *)text; /* libcurl reads header text, never writes it */
+  h->headers[which].next = NULL;
+}
+
+static long milliseconds(double seconds) { return (long)(seconds * 1000.0 + 0.5); }
+
+#define SETOPT(opt, value) \
+  if (rc == CURLE_OK) rc = curl_easy_setopt(h->easy, opt, value)
+
+static CURLcode configure(referrals_http *h, const referrals_client_options *o) {
+  CURLcode rc = CURLE_OK;
+  char agent[128];
+  if (!o->user_agent) {
+    snprintf(agent, sizeof agent, "referrals-lua/%s libcurl/%s", REFERRALS_VERSION,
+             curl_version_info(CURLVERSION_NOW)->version);
+  }
+  /* Signals would interrupt the host program (and are not thread-safe): no SIGALRM timer.
+   * Redirects are not followed (libcurl's default, kept): the token goes to the base URL's
+   * host only. */
+  SETOPT(CURLOPT_NOSIGNAL, 1L);
+  SETOPT(CURLOPT_ERRORBUFFER, h->errbuf);
+  SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+  SETOPT(CURLOPT_WRITEDATA, h);
+  SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+  SETOPT(CURLOPT_HEADERDATA, h);
+  SETOPT(CURLOPT_HTTPHEADER, &h->headers[H_CONTENT_TYPE]); /* the first node, always */
+  SETOPT(CURLOPT_USERAGENT, o->user_agent ? o->user_agent : agent);
+  SETOPT(CURLOPT_TIMEOUT_MS, milliseconds(o->timeout));
+  SETOPT(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(o->connect_timeout));
+  SETOPT(CURLOPT_SSL_VERIFYPEER, o->verify ? 1L : 0L);
+  SETOPT(CURLOPT_SSL_VERIFYHOST, o->verify ? 2L : 0L);
+  if (o->ca_file) SETOPT(CURLOPT_CAINFO, o->ca_file);
+  if (o->ca_path) SETOPT(CURLOPT_CAPATH, o->ca_path);
+  if (o->proxy) SETOPT(CURLOPT_PROXY, o->proxy);
+  return rc;
+}
+
+static int seconds_ok(double s) { return s >= 0 && s <= 1e9; } /* NaN fails */
+
+static int check_options(const referrals_client_options *o, referrals_error *err) {
+  if (o->user_agent && !referrals_header_value_ok(o->user_agent, strlen(o->user_agent)))
+    return bad_header_value(err, "user_agent");
+  if (o->correlation_id && !referrals_header_value_ok(o->correlation_id, strlen(o->correlation_id)))
+    return bad_header_value(err, "correlation_id");
+  const char *bad = !seconds_ok(o->timeout) ? "timeout"
+                    : !seconds_ok(o->connect_timeout) ? "connect_timeout" : NULL;
+  if (bad)
+    return referrals_error_set(err, REFERRALS_E_VALIDATION, "timeout", bad,
+                               "%s: seconds from 0 (no limit) to 1e9 expected", bad);
+  return REFERRALS_OK;
+}
+
+referrals_http *referrals_http_new(const referrals_client_options *o, referrals_error *err) {
+  if (check_options(o, err)) return NULL;
+  referrals_http *h = calloc(1, sizeof *h);
+  if (!h) goto out_of_memory;
+  referrals_buffer_init(&h->if_match);
+  referrals_buffer_init(&h->body);
+  clear_response_headers(&h->response);
+  set_header(h, H_CONTENT_TYPE, "Content-Type: application/json");
+  set_header(h, H_ACCEPT, "Accept: application/json");
+  set_header(h, H_EXPECT, "Expect:");
+  memcpy(h->request_id, REQUEST_ID_NAME, sizeof REQUEST_ID_NAME - 1);
+  h->request_id[sizeof h->request_id - 1] = '\0';
+  set_header(h, H_REQUEST_ID, h->request_id);
+  set_header(h, H_PREFER, "Prefer: return=representation");
+  if (o->correlation_id) {
+    static const char name[] = "MS-CorrelationId: ";
+    size_t n = strlen(o->correlation_id);
+    h->correlation = malloc(sizeof name + n);
+    if (!h->correlation) goto out_of_memory;
+    memcpy(h->correlation, name, sizeof name - 1);
+    memcpy(h->correlation + sizeof name - 1, o->correlation_id, n + 1);
+    set_header(h, H_CORRELATION, h->correlation);
+  }
+  h->easy = curl_easy_init();
+  if (!h->easy) goto out_of_memory;
+  CURLcode rc = configure(h, o);
+  if (rc == CURLE_OUT_OF_MEMORY) goto out_of_memory;
+  if (rc != CURLE_OK) {
+    referrals_error_set(err, REFERRALS_E_VALIDATION, "option", NULL,
+                        "libcurl refused an option: %s", curl_easy_strerror(rc));
+  } else if (curl_easy_setopt(h->easy, CURLOPT_HTTP_VERSION,
+                              o->http_version == REFERRALS_HTTP_2 ? (long)CURL_HTTP_VERSION_2TLS
+                                                                  : (long)CURL_HTTP_VERSION_1_1) !=
+             CURLE_OK) {
+    referrals_error_set(err, REFERRALS_E_VALIDATION, "http_version", "http_version",
+                        "http_version: this libcurl has no HTTP/2");
+  } else {
+    return h;
+  }
+  referrals_http_free(h);
+  return NULL;
+out_of_memory:
+  referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  referrals_http_free(h);
+  return NULL;
+}
+
+void referrals_http_free(referrals_http *h) {
+  if (!h) return;
+  if (h->easy) curl_easy_cleanup(h->easy);
+  wipe_free(h->authorization, h->authorization_len);
+  free(h->correlation);
+  referrals_buffer_free(&h->if_match);
+  referrals_buffer_free(&h->body);
+  free(h);
+}
+
+int referrals_http_set_token(referrals_http *h, const char *token, size_t len,
+                             referrals_error *err) {
+  if (len == 0)
+    return referrals_error_set(err, REFERRALS_E_VALIDATION, "header_value", "token",
+                               "token: empty");
+  if (!referrals_header_value_ok(token, len)) return bad_header_value(err, "token");
+  size_t n = sizeof AUTHORIZATION_NAME - 1 + len;
+  if (h->authorization && h->authorization_len == n + 1 &&
+      memcmp(h->authorization + sizeof AUTHORIZATION_NAME - 1, token, len) == 0)
+    return REFERRALS_OK; /* the same token: keep the header as it is */
+  char *header = malloc(n + 1);
+  if (!header) return referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  memcpy(header, AUTHORIZATION_NAME, sizeof AUTHORIZATION_NAME - 1);
+  memcpy(header + sizeof AUTHORIZATION_NAME - 1, token, len);
+  header[n] = '\0';
+  wipe_free(h->authorization, h->authorization_len);
+  h->authorization = header;
+  h->authorization_len = n + 1;
+  set_header(h, H_AUTHORIZATION, header);
+  return REFERRALS_OK;
+}
+
+/* ---- a request ------------------------------------------------------------------------- */
+
+/* Links the headers of this request, in a fixed order. */
+static void link_headers(referrals_http *h, const referrals_request *rq) {
+  int order[H_COUNT], n = 0;
+  order[n++] = H_CONTENT_TYPE;
+  order[n++] = H_ACCEPT;
+  order[n++] = H_EXPECT;
+  order[n++] = H_REQUEST_ID;
+  if (h->authorization) order[n++] = H_AUTHORIZATION;
+  if (h->correlation) order[n++] = H_CORRELATION;
+  if (rq->prefer_representation) order[n++] = H_PREFER;
+  if (rq->if_match) order[n++] = H_IF_MATCH;
+  for (int i = 0; i < n; i++)
+    h->headers[order[i]].next = i + 1 < n ? &h->headers[order[i + 1]] : NULL;
+}
+
+static CURLcode set_method(referrals_http *h, const referrals_request *rq) {
+  CURLcode rc = CURLE_OK;
+  if (rq->method == REFERRALS_GET) {
+    SETOPT(CURLOPT_HTTPGET, 1L);
+  } else {
+    /* POSTFIELDS is not copied: the body stays the caller's until perform returns. */
+    SETOPT(CURLOPT_POSTFIELDS, rq->body);
+    SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+  }
+  SETOPT(CURLOPT_CUSTOMREQUEST, rq->method == REFERRALS_PATCH ? "PATCH" : NULL);
+  SETOPT(CURLOPT_URL, rq->url);
+  return rc;
+}
+
+/* CURLcode -> the stable codes of transport errors; retryable: worth another attempt. */
+static const struct {
+  CURLcode curl;
+  const char *code;
+  int retryable;
+} transport_codes[] = {
+    {CURLE_OPERATION_TIMEDOUT, "TIMEOUT", 1},   {CURLE_COULDNT_CONNECT, "CONNECT", 1},
+    {CURLE_COULDNT_RESOLVE_HOST, "RESOLVE", 0}, {CURLE_COULDNT_RESOLVE_PROXY, "RESOLVE", 0},
+    {CURLE_SEND_ERROR, "SEND", 1},              {CURLE_RECV_ERROR, "RECV", 1},
+    {CURLE_GOT_NOTHING, "RECV", 1},             {CURLE_PARTIAL_FILE, "RECV", 1},
+    {CURLE_WEIRD_SERVER_REPLY, "RECV", 0},      {CURLE_SSL_CONNECT_ERROR, "TLS", 0},
+    {CURLE_PEER_FAILED_VERIFICATION, "TLS", 0}, {CURLE_SSL_CACERT_BADFILE, "TLS", 0},
+    {CURLE_SSL_CERTPROBLEM, "TLS", 0},          {CURLE_SSL_CIPHER, "TLS", 0},
+    {CURLE_SSL_ISSUER_ERROR, "TLS", 0},         {CURLE_SSL_CRL_BADFILE, "TLS", 0},
+    {CURLE_SSL_PINNEDPUBKEYNOTMATCH, "TLS", 0}, {CURLE_SSL_INVALIDCERTSTATUS, "TLS", 0},
+    {CURLE_UNSUPPORTED_PROTOCOL, "PROTOCOL", 0}, {CURLE_URL_MALFORMAT, "URL", 0},
+};
+
+static int transport_error(referrals_http *h, CURLcode rc, referrals_error *err) {
+  if (h->body.failed || rc == CURLE_OUT_OF_MEMORY)
+    return referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (h->body_too_large)
+    return referrals_error_set(err, REFERRALS_E_TRANSPORT, "TOO_LARGE", NULL,
+                               "the answer is larger than %zu MiB", MAX_BODY >> 20);
+  char code[24];
+  snprintf(code, sizeof code, "CURL_%d", (int)rc);
+  int retryable = 0;
+  for (size_t i = 0; i < sizeof transport_codes / sizeof transport_codes[0]; i++) {
+    if (transport_codes[i].curl == rc) {
+      snprintf(code, sizeof code, "%s", transport_codes[i].code);
+      retryable = transport_codes[i].retryable;
+      break;
+    }
+  }
+  /* libcurl's own text: it names host and port, never a header. */
+  referrals_error_set(err, REFERRALS_E_TRANSPORT, code, NULL, "%s",
+                      h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+  err->retryable = retryable;
+  err->status = h->response.status;
+  memcpy(err->request_id, h->response.request_id, sizeof err->request_id);
+  return REFERRALS_E_TRANSPORT;
+}
+
+int referrals_http_perform(referrals_http *h, const referrals_request *rq, referrals_error *err) {
+  if (rq->if_match) {
+    if (!referrals_header_value_ok(rq->if_match, rq->if_match_len))
+      return bad_header_value(err, "etag");
+    h->if_match.len = 0;
+    referrals_buffer_append(&h->if_match, IF_MATCH_NAME, sizeof IF_MATCH_NAME - 1);
+    referrals_buffer_append(&h->if_match, rq->if_match, rq->if_match_len);
+    if (h->if_match.failed)
+      return referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+    set_header(h, H_IF_MATCH, h->if_match.data);
+  }
+  if (referrals_guid(h->request_id + sizeof REQUEST_ID_NAME - 1) != 0)
+    return referrals_error_set(err, REFERRALS_E_TRANSPORT, "RANDOM", NULL,
+                               "no random bytes for client-request-id");
+  link_headers(h, rq);
+  CURLcode rc = set_method(h, rq);
+  if (rc != CURLE_OK) return transport_error(h, rc, err);
+  h->body.len = 0;
+  h->body.failed = 0;
+  h->body_too_large = 0;
+  h->errbuf[0] = '\0';
+  h->response.status = 0;
+  clear_response_headers(&h->response);
+  rc = curl_easy_perform(h->easy);
+  curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &h->response.status);
+  h->response.body = h->body.data ? h->body.data : "";
+  h->response.body_len = h->body.len;
+  return rc == CURLE_OK ? REFERRALS_OK : transport_error(h, rc, err);
+}
+
+const referrals_response *referrals_http_response(const referrals_http *h) { return &h->response; }

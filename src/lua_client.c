@@ -1,0 +1,448 @@
+/*
+ * lua_client.c: referrals.new and the client userdata (issue 3). The userdata owns the C
+ * client (include/referrals_client.h: the curl handle, headers, buffers), so a Lua error
+ * raised anywhere cannot leak it: __gc frees it, and so do __close (5.4) and client:close().
+ *
+ * Each operation converts its arguments into C first (into the call's context: arena and
+ * buffers owned by a userdata), then runs the C operation, which calls no Lua function, and
+ * only then pushes the answer. libcurl's callbacks are plain C, so no Lua error can longjmp
+ * across libcurl's frames. The token function is the only Lua code a call runs, and it runs
+ * under lua_pcall before the transfer starts.
+ */
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lua_binding.h"
+
+#define CLIENT_MT "referrals.client"
+
+/* The uservalue of a client is a table: [TOKEN_FN] = the token function, [BASE_URL] = the
+ * base URL (for __tostring). A table, because 5.1 and 5.2 take nothing else; and a
+ * uservalue, not a registry ref, so a token function that captures its client is collected
+ * with it. */
+#define TOKEN_FN 1
+#define BASE_URL 2
+#if LUA_VERSION_NUM < 502
+#define get_uservalue(L, i) lua_getfenv((L), (i))
+#define set_uservalue(L, i) lua_setfenv((L), (i))
+#else
+#define get_uservalue(L, i) lua_getuservalue((L), (i))
+#define set_uservalue(L, i) lua_setuservalue((L), (i))
+#endif
+
+/* spec §4: refresh a token about five minutes before it expires. */
+#define TOKEN_MARGIN 300.0
+
+typedef struct lclient {
+  referrals_client *c; /* NULL once closed */
+  int token_fn;        /* the token is a function's */
+  double token_until;  /* monotonic seconds until which the function's token is reused */
+} lclient;
+
+static lclient *check_client(lua_State *L) { return luaL_checkudata(L, 1, CLIENT_MT); }
+
+static double monotonic_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- referrals.new(opts) ------------------------------------------------------------------- */
+
+static const char *const option_names[] = {
+    "token", "base_url",   "timeout", "connect_timeout", "http_version",   "ca_file",
+    "ca_path", "verify", "proxy",   "user_agent",      "correlation_id", NULL};
+enum {
+  OPT_TOKEN, OPT_BASE_URL, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_HTTP_VERSION, OPT_CA_FILE,
+  OPT_CA_PATH, OPT_VERIFY, OPT_PROXY, OPT_USER_AGENT, OPT_CORRELATION_ID
+};
+
+/* Raises "bad argument #1 to 'new' (option 'timeout': number expected, got string)". */
+static int option_error(lua_State *L, const char *name, const char *expected) {
+  const char *got = luaL_typename(L, -1);
+  return luaL_argerror(L, 1, lua_pushfstring(L, "option '%s': %s expected, got %s", name, expected, got));
+}
+
+/* The option value on top of the stack; strings stay referenced by the options table. */
+static const char *option_string(lua_State *L, const char *name) {
+  if (lua_type(L, -1) != LUA_TSTRING) option_error(L, name, "string");
+  return lua_tostring(L, -1);
+}
+
+static double option_seconds(lua_State *L, const char *name) {
+  if (lua_type(L, -1) != LUA_TNUMBER) option_error(L, name, "number");
+  double s = (double)lua_tonumber(L, -1);
+  if (!(s >= 0 && s <= 1e9)) option_error(L, name, "seconds from 0 to 1e9");
+  return s;
+}
+
+static void read_option(lua_State *L, int which, referrals_client_options *o) {
+  const char *name = option_names[which];
+  switch (which) {
+    case OPT_TOKEN:
+      if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TFUNCTION)
+        option_error(L, name, "string or function");
+      break;
+    case OPT_BASE_URL: o->base_url = option_string(L, name); break;
+    case OPT_TIMEOUT: o->timeout = option_seconds(L, name); break;
+    case OPT_CONNECT_TIMEOUT: o->connect_timeout = option_seconds(L, name); break;
+    case OPT_HTTP_VERSION: {
+      const char *v = option_string(L, name);
+      if (strcmp(v, "1.1") != 0 && strcmp(v, "2") != 0) option_error(L, name, "\"1.1\" or \"2\"");
+      o->http_version = v[0] == '2' ? REFERRALS_HTTP_2 : REFERRALS_HTTP_1_1;
+      break;
+    }
+    case OPT_CA_FILE: o->ca_file = option_string(L, name); break;
+    case OPT_CA_PATH: o->ca_path = option_string(L, name); break;
+    case OPT_VERIFY:
+      if (lua_type(L, -1) != LUA_TBOOLEAN) option_error(L, name, "boolean");
+      o->verify = lua_toboolean(L, -1);
+      break;
+    case OPT_PROXY: o->proxy = option_string(L, name); break;
+    case OPT_USER_AGENT: o->user_agent = option_string(L, name); break;
+    default: o->correlation_id = option_string(L, name); break;
+  }
+}
+
+/* Reads the options table at 1 raw (no metamethod runs); an unknown key is a typo. */
+static void read_options(lua_State *L, referrals_client_options *o) {
+  referrals_client_options_init(o);
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    int which = -1;
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      const char *key = lua_tostring(L, -2);
+      for (int i = 0; option_names[i]; i++)
+        if (strcmp(key, option_names[i]) == 0) which = i;
+    }
+    if (which >= 0)
+      read_option(L, which, o);
+    else if (lua_type(L, -2) == LUA_TSTRING)
+      luaL_argerror(L, 1, lua_pushfstring(L, "unknown option '%s'", lua_tostring(L, -2)));
+    else
+      luaL_argerror(L, 1, lua_pushfstring(L, "option names are strings, got a %s",
+                                          luaL_typename(L, -2)));
+    lua_pop(L, 1);
+  }
+}
+
+/* A refused option value raises like a wrong type: "option 'base_url': expected ...". The
+ * C messages start with "<field>: ". */
+static void raise_client_error(lua_State *L, const referrals_error *err) {
+  if (err->category == REFERRALS_E_MEMORY) luaL_error(L, "referrals: out of memory");
+  size_t n = strlen(err->field);
+  if (n && strncmp(err->message, err->field, n) == 0 && strncmp(err->message + n, ": ", 2) == 0)
+    luaL_argerror(L, 1, lua_pushfstring(L, "option '%s': %s", err->field, err->message + n + 2));
+  luaL_argerror(L, 1, err->message);
+}
+
+/* referrals.new(opts) -> client; wrong options raise. */
+static int l_new(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  referrals_client_options o;
+  read_options(L, &o);
+  lua_pushliteral(L, "token");
+  lua_rawget(L, 1);
+  int token_type = lua_type(L, 2);
+  if (token_type == LUA_TNIL) option_error(L, "token", "string or function");
+
+  lclient *lc = lua_newuserdata(L, sizeof *lc); /* 3 */
+  memset(lc, 0, sizeof *lc);
+  luaL_getmetatable(L, CLIENT_MT);
+  lua_setmetatable(L, 3);
+  lua_createtable(L, 2, 0);
+  if (token_type == LUA_TFUNCTION) {
+    lua_pushvalue(L, 2);
+    lua_rawseti(L, -2, TOKEN_FN);
+  }
+  lua_pushstring(L, o.base_url ? o.base_url : REFERRALS_DEFAULT_BASE_URL);
+  lua_rawseti(L, -2, BASE_URL);
+  set_uservalue(L, 3);
+
+  referrals_error err;
+  referrals_error_clear(&err);
+  lc->c = referrals_client_new(&o, &err); /* owned by the userdata from here on */
+  if (!lc->c) raise_client_error(L, &err);
+  lc->token_fn = token_type == LUA_TFUNCTION;
+  if (token_type == LUA_TSTRING) {
+    size_t len;
+    const char *token = lua_tolstring(L, 2, &len);
+    if (referrals_client_set_token(lc->c, token, len, &err) != REFERRALS_OK)
+      raise_client_error(L, &err);
+  }
+  return 1;
+}
+
+/* ---- the token and the state of the client --------------------------------------------- */
+
+static int closed_error(referrals_ctx *ctx) {
+  return referrals_error_set(&ctx->err, REFERRALS_E_TRANSPORT, "closed", NULL,
+                             "the client is closed");
+}
+
+/* expires_in: seconds as a number, or as a string (the v1 token endpoint sends "3600",
+ * spec §4). -1 when absent or unreadable: the function is then asked again next time. */
+static double expires_in(lua_State *L, int idx) {
+  if (lua_type(L, idx) == LUA_TNUMBER) return (double)lua_tonumber(L, idx);
+  if (lua_type(L, idx) != LUA_TSTRING) return -1;
+  char *end;
+  const char *s = lua_tostring(L, idx);
+  double d = strtod(s, &end);
+  return end != s && *end == '\0' ? d : -1;
+}
+
+/* Calls the token function, under lua_pcall, when its last token is not to be reused.
+ * Failures are category "auth"; the messages never quote a token. */
+static int refresh_token(lua_State *L, lclient *lc, referrals_ctx *ctx) {
+  if (!lc->token_fn || monotonic_now() < lc->token_until) return REFERRALS_OK;
+  get_uservalue(L, 1);
+  lua_rawgeti(L, -1, TOKEN_FN);
+  lua_remove(L, -2);
+  if (lua_pcall(L, 0, 2, 0) != 0) {
+    const char *msg = lua_tostring(L, -1);
+    referrals_error_set(&ctx->err, REFERRALS_E_AUTH, "token", NULL,
+                        "the token function raised an error: %s",
+                        msg ? msg : luaL_typename(L, -1));
+    lua_pop(L, 1);
+    return REFERRALS_E_AUTH;
+  }
+  int rc = REFERRALS_OK;
+  if (lua_type(L, -2) != LUA_TSTRING) {
+    rc = referrals_error_set(&ctx->err, REFERRALS_E_AUTH, "token", NULL,
+                             "the token function returned a %s, not a string",
+                             luaL_typename(L, -2));
+  } else if (lc->c) { /* the function may have closed the client */
+    size_t len;
+    const char *token = lua_tolstring(L, -2, &len);
+    rc = referrals_client_set_token(lc->c, token, len, &ctx->err);
+    double ttl = expires_in(L, -1);
+    lc->token_until = rc == REFERRALS_OK && ttl > TOKEN_MARGIN ? monotonic_now() + ttl - TOKEN_MARGIN : 0;
+  }
+  lua_pop(L, 2);
+  return rc;
+}
+
+/* The client at 1, open and holding a current token. */
+static int ready(lua_State *L, referrals_ctx *ctx, referrals_client **out) {
+  lclient *lc = check_client(L);
+  *out = NULL;
+  if (!lc->c) return closed_error(ctx);
+  int rc = refresh_token(L, lc, ctx);
+  if (rc != REFERRALS_OK) return rc;
+  if (!lc->c) return closed_error(ctx);
+  *out = lc->c;
+  return REFERRALS_OK;
+}
+
+/* A referral, or true for a 2xx without a body (a bare 204, spec §1.5). */
+static void push_referral(lua_State *L, referrals_ctx *ctx, const referrals_referral *r) {
+  if (r)
+    referrals_push_struct(L, ctx, &referrals_type_referral, r);
+  else
+    lua_pushboolean(L, 1);
+}
+
+/* ---- operations -------------------------------------------------------------------------- */
+
+/* client:create(ref) -> referral | nil, err. Validated and encoded first, with the same code
+ * as referrals.encode_valid: an invalid table sends nothing. */
+static int l_create(lua_State *L) {
+  check_client(L);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  referrals_ctx *ctx = referrals_ctx_acquire(L);
+  referrals_client *c = NULL;
+  referrals_referral *r = NULL;
+  int rc = referrals_encode_table(L, ctx, 2, REFERRALS_MODE_CREATE);
+  if (rc == REFERRALS_OK) rc = ready(L, ctx, &c);
+  if (rc == REFERRALS_OK)
+    rc = referrals_create(c, ctx->out.data, ctx->out.len, ctx->arena, &r, &ctx->err);
+  if (rc == REFERRALS_OK) push_referral(L, ctx, r);
+  return referrals_ctx_finish(L, ctx, rc);
+}
+
+/* client:get(id) -> referral | nil, err */
+static int l_get(lua_State *L) {
+  check_client(L);
+  size_t len;
+  const char *id = luaL_checklstring(L, 2, &len);
+  referrals_ctx *ctx = referrals_ctx_acquire(L);
+  referrals_client *c = NULL;
+  referrals_referral *r = NULL;
+  int rc = ready(L, ctx, &c);
+  if (rc == REFERRALS_OK) rc = referrals_get(c, id, len, ctx->arena, &r, &ctx->err);
+  if (rc == REFERRALS_OK) push_referral(L, ctx, r);
+  return referrals_ctx_finish(L, ctx, rc);
+}
+
+/* { value = { referral... }, next = url_or_nil, count = n_or_nil } */
+static void push_page(lua_State *L, referrals_ctx *ctx, const referrals_page *p) {
+  lua_createtable(L, 0, 3);
+  uint32_t n = p->value.state == REFERRALS_SET ? p->value.len : 0;
+  lua_createtable(L, (int)n, 0);
+  for (uint32_t i = 0; i < n; i++) {
+    const referrals_value *item = &p->value.as.items[i];
+    if (item->state == REFERRALS_SET)
+      referrals_push_struct(L, ctx, &referrals_type_referral, item->as.object);
+    else
+      lua_pushlightuserdata(L, NULL); /* a null item: referrals.null, as decode gives */
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  lua_setfield(L, -2, "value");
+  if (p->next_link.state == REFERRALS_SET) {
+    lua_pushlstring(L, p->next_link.as.string, p->next_link.len);
+    lua_setfield(L, -2, "next");
+  }
+  if (p->count.state == REFERRALS_SET) {
+#if REFERRALS_HAS_INTEGERS
+    if (p->count.is_integer)
+      lua_pushinteger(L, (lua_Integer)p->count.as.integer);
+    else
+#endif
+      lua_pushnumber(L, p->count.is_integer ? (lua_Number)p->count.as.integer
+                                            : (lua_Number)p->count.as.number);
+    lua_setfield(L, -2, "count");
+  }
+}
+
+/* client:list([query | next_link]) -> page | nil, err. A string is the next link of an
+ * earlier page (referrals_list_next says which links are followed, spec §1.2). */
+static int l_list(lua_State *L) {
+  check_client(L);
+  int t = lua_type(L, 2);
+  luaL_argcheck(L, t == LUA_TNONE || t == LUA_TNIL || t == LUA_TTABLE || t == LUA_TSTRING, 2,
+                "query table or next link expected");
+  referrals_ctx *ctx = referrals_ctx_acquire(L);
+  referrals_client *c = NULL;
+  referrals_page *page = NULL;
+  referrals_query q;
+  memset(&q, 0, sizeof q);
+  int rc = t == LUA_TTABLE ? referrals_lua_query(L, ctx, 2, &q) : REFERRALS_OK;
+  if (rc == REFERRALS_OK) rc = ready(L, ctx, &c);
+  if (rc == REFERRALS_OK && t == LUA_TSTRING) {
+    size_t len;
+    const char *link = lua_tolstring(L, 2, &len);
+    rc = referrals_list_next(c, link, len, ctx->arena, &page, &ctx->err);
+  } else if (rc == REFERRALS_OK) {
+    rc = referrals_list(c, &q, ctx->arena, &page, &ctx->err);
+  }
+  if (rc == REFERRALS_OK) push_page(L, ctx, page);
+  return referrals_ctx_finish(L, ctx, rc);
+}
+
+/* A string member of the table at idx, pushed (so it stays alive while the call runs), or
+ * nil; not a string: nil too. */
+static void push_string_member(lua_State *L, int idx, const char *key) {
+  lua_pushstring(L, key);
+  lua_rawget(L, idx);
+  if (lua_type(L, -1) != LUA_TSTRING) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  }
+}
+
+/* client:update(id_or_ref, changes [, opts]) -> referral | true (bare 204) | nil, err.
+ * If-Match is opts.etag, else the eTag of a referral table, sent verbatim (spec §1.1). */
+static int l_update(lua_State *L) {
+  check_client(L);
+  int t = lua_type(L, 2);
+  luaL_argcheck(L, t == LUA_TSTRING || t == LUA_TTABLE, 2, "id or referral expected");
+  luaL_checktype(L, 3, LUA_TTABLE);
+  if (!lua_isnoneornil(L, 4)) luaL_checktype(L, 4, LUA_TTABLE);
+  lua_settop(L, 4);
+  if (t == LUA_TTABLE) push_string_member(L, 2, "id"); /* 5 */
+  else lua_pushvalue(L, 2);
+  if (lua_istable(L, 4)) {
+    lua_pushliteral(L, "etag");
+    lua_rawget(L, 4); /* 6 */
+    luaL_argcheck(L, lua_isnil(L, 6) || lua_type(L, 6) == LUA_TSTRING, 4, "opts.etag: string expected");
+  } else {
+    lua_pushnil(L);
+  }
+  if (lua_isnil(L, 6) && t == LUA_TTABLE) {
+    lua_pop(L, 1);
+    push_string_member(L, 2, "eTag");
+  }
+  size_t id_len = 0, etag_len = 0;
+  const char *id = lua_tolstring(L, 5, &id_len);
+  const char *etag = lua_tolstring(L, 6, &etag_len);
+
+  referrals_ctx *ctx = referrals_ctx_acquire(L);
+  referrals_client *c = NULL;
+  referrals_referral *r = NULL;
+  int rc = id ? REFERRALS_OK
+              : referrals_error_set(&ctx->err, REFERRALS_E_VALIDATION, "id", "id",
+                                    "id: the referral table has no string id");
+  if (rc == REFERRALS_OK) rc = referrals_lua_patch(L, ctx, 3);
+  if (rc == REFERRALS_OK) rc = ready(L, ctx, &c);
+  if (rc == REFERRALS_OK)
+    rc = referrals_update(c, id, id_len, ctx->out.data, ctx->out.len, etag, etag_len, ctx->arena,
+                          &r, &ctx->err);
+  if (rc == REFERRALS_OK) push_referral(L, ctx, r);
+  return referrals_ctx_finish(L, ctx, rc);
+}
+
+/* client:close(): frees the connection and the buffers now; later calls get nil, err
+ * (code "closed"). Also __gc and __close. */
+static int l_close(lua_State *L) {
+  lclient *lc = check_client(L);
+  referrals_client_free(lc->c);
+  lc->c = NULL;
+  return 0;
+}
+
+/* Never shows the token: only the base URL and whether the client is closed. */
+static int l_tostring(lua_State *L) {
+  lclient *lc = check_client(L);
+  get_uservalue(L, 1);
+  lua_rawgeti(L, -1, BASE_URL);
+  lua_pushfstring(L, "referrals.client (%s%s)", lua_tostring(L, -1), lc->c ? "" : ", closed");
+  return 1;
+}
+
+/* referrals.error(fields) -> fields as an error object: the Lua helpers (client.lua) refuse
+ * locally with the same kind of object the C operations return. */
+static int l_error(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_getfield(L, 1, "retryable");
+  if (lua_isnil(L, -1)) {
+    lua_pushboolean(L, 0);
+    lua_setfield(L, 1, "retryable");
+  }
+  lua_pop(L, 1);
+  luaL_getmetatable(L, REFERRALS_ERROR_MT);
+  lua_setmetatable(L, 1);
+  return 1;
+}
+
+static const luaL_Reg methods[] = {{"create", l_create}, {"get", l_get},     {"list", l_list},
+                                   {"update", l_update}, {"close", l_close}, {NULL, NULL}};
+
+static const luaL_Reg metamethods[] = {
+    {"__gc", l_close}, {"__close", l_close}, {"__tostring", l_tostring}, {NULL, NULL}};
+
+void referrals_client_open(lua_State *L, int module) {
+  /* libcurl's global state, once per process: later calls only count up. Before libcurl
+   * 7.84 (and in builds without atomics) curl_global_init is not thread-safe: a host that
+   * opens the module in several threads at once must call it itself, first. */
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  int ctx = lua_gettop(L);
+  luaL_newmetatable(L, CLIENT_MT);
+  lua_pushvalue(L, ctx);
+  luaL_setfuncs(L, metamethods, 1);
+  lua_newtable(L);
+  lua_pushvalue(L, ctx);
+  luaL_setfuncs(L, methods, 1);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, module, "Client"); /* the Lua helpers add their methods here */
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  lua_pushvalue(L, ctx);
+  lua_pushcclosure(L, l_new, 1);
+  lua_setfield(L, module, "new");
+  lua_pushcfunction(L, l_error);
+  lua_setfield(L, module, "error");
+}
