@@ -153,10 +153,16 @@ int referrals_enum_find(const referrals_enum *e, const char *s, size_t len);
 /* A bump allocator: every struct, string and array of one operation lives in one arena,
  * freed at once. referrals_arena_reset keeps the first block for reuse. */
 typedef struct referrals_arena referrals_arena;
+/* A new, empty arena, or NULL when out of memory. */
 referrals_arena *referrals_arena_new(void);
 void *referrals_arena_alloc(referrals_arena *a, size_t size); /* zeroed, NULL when out of memory */
+/* The same, not zeroed: for memory the caller fills itself (yajl's buffers in decode). */
+void *referrals_arena_alloc_uninit(referrals_arena *a, size_t size);
+/* A NUL-terminated copy of s[0..len) in a, or NULL when out of memory. */
 char *referrals_arena_strdup(referrals_arena *a, const char *s, size_t len);
+/* Frees everything allocated in a at once (pointers into it die), keeping the first block. */
 void referrals_arena_reset(referrals_arena *a);
+/* Frees a and everything allocated in it. NULL is fine. */
 void referrals_arena_free(referrals_arena *a);
 
 /* A growable byte buffer, reused across calls. */
@@ -166,9 +172,11 @@ typedef struct referrals_buffer {
   size_t cap;
   int failed; /* an allocation failed; the contents are incomplete */
 } referrals_buffer;
+/* An empty buffer: data NULL until the first append. */
 void referrals_buffer_init(referrals_buffer *b);
 /* Makes room for extra more bytes plus a NUL; 0 ok, -1 out of memory (sticky). */
 int referrals_buffer_grow(referrals_buffer *b, size_t extra);
+/* Frees the contents; b is then empty, as after referrals_buffer_init. */
 void referrals_buffer_free(referrals_buffer *b);
 /* The writers append a few bytes at a time: keep the common case inline. The contents are
  * NUL-terminated after every append. */
@@ -186,6 +194,8 @@ static inline void referrals_buffer_append(referrals_buffer *b, const char *s, s
 
 /* A new zeroed struct of type t in a (every member absent), or NULL when out of memory. */
 void *referrals_new(referrals_arena *a, const referrals_type *t);
+/* Set values for the members of a struct. A string is not copied: it must outlive the
+ * struct's use (a literal, or a copy made with referrals_arena_strdup). */
 referrals_value referrals_string(const char *s); /* also for datetimes and enums */
 referrals_value referrals_bool(int b);
 referrals_value referrals_integer(long long i);
@@ -197,6 +207,9 @@ referrals_value referrals_array(referrals_arena *a, const referrals_value *items
 
 /* ---- errors ------------------------------------------------------------------------- */
 
+/* The result of every function that can fail: REFERRALS_OK, or the category of the error
+ * (its name in Lua, err.category: "validation", "transport", "http", "api", "json", "auth",
+ * "memory"; see referrals_category_name). */
 typedef enum referrals_category {
   REFERRALS_OK = 0,
   REFERRALS_E_VALIDATION,
@@ -220,10 +233,11 @@ typedef struct referrals_error {
   char target[256];   /* the API's error.target */
   char request_id[80];
   double retry_after; /* seconds, or -1 */
-  int retryable;
-  int attempts;
+  int retryable;      /* trying again later is safe and may succeed (408, 429, 5xx, network) */
+  int attempts;       /* requests sent for the call, retries included; 0 when none was */
 } referrals_error;
 
+/* Empties err (category REFERRALS_OK, no text, position and retry_after -1). */
 void referrals_error_clear(referrals_error *err);
 /* Fills err and returns its category. */
 int referrals_error_set(referrals_error *err, referrals_category category, const char *code,
@@ -232,6 +246,8 @@ int referrals_error_set(referrals_error *err, referrals_category category, const
     __attribute__((format(printf, 5, 6)))
 #endif
     ;
+/* "validation", "transport", "http", "api", "json", "auth", "memory", or "ok" for
+ * REFERRALS_OK: a static string. */
 const char *referrals_category_name(referrals_category c);
 
 /* ---- JSON codec (marshal) ----------------------------------------------------------- */
@@ -296,7 +312,8 @@ int referrals_utf8_valid(const char *s, size_t len);
  * Returns a static string such as "type" or "details.closingDateTime", or NULL. */
 const char *referrals_suggest_key(const referrals_type *t, const char *key, size_t len);
 
-/* The client: operations over HTTP (issue 3). */
+/* The client: operations over HTTP (issue 3), and its retry decisions (issue 4). */
+#include "referrals_retry.h"
 #include "referrals_client.h"
 
 #ifdef __cplusplus

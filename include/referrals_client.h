@@ -45,11 +45,18 @@ typedef struct referrals_client_options {
   const char *proxy;          /* libcurl proxy URL, NULL: none (libcurl reads *_proxy env) */
   const char *user_agent;     /* NULL: "referrals-lua/<version> libcurl/<version>" */
   const char *correlation_id; /* sent as MS-CorrelationId on every request (spec §1.1) */
+  referrals_retry_policy retry; /* when and how long to wait for another attempt (issue 4) */
+  size_t max_response;        /* bytes of an answer's body at most; more: TOO_LARGE */
 } referrals_client_options;
 
-/* The defaults: base_url NULL, timeout 60, connect_timeout 10, HTTP/1.1, verify on. */
+#define REFERRALS_MAX_RESPONSE ((size_t)16 << 20)
+
+/* The defaults: base_url NULL, timeout 60, connect_timeout 10, HTTP/1.1, verify on, the
+ * retry policy's defaults (referrals_retry_policy_init), max_response 16 MiB. */
 void referrals_client_options_init(referrals_client_options *o);
 
+/* A client: opaque; made by referrals_client_new, freed by referrals_client_free (which
+ * closes its connection). */
 typedef struct referrals_client referrals_client;
 
 /* NULL on failure, with err filled (validation of the options, or memory). */
@@ -60,6 +67,47 @@ void referrals_client_free(referrals_client *c); /* NULL is fine */
  * when empty or when it holds CR, LF or NUL. The copy is wiped when replaced or freed. */
 int referrals_client_set_token(referrals_client *c, const char *token, size_t len,
                                referrals_error *err);
+
+/* ---- the pipeline: token, retry, log (issue 4) ---------------------------------------- */
+
+/* Called before every attempt, with force set once after a 401: it may call
+ * referrals_client_set_token (and decides itself whether its cached token is still good).
+ * Returns REFERRALS_OK, or an error category with err filled; the operation then fails with
+ * that error and sends nothing more. */
+typedef int (*referrals_token_fn)(void *ud, referrals_client *c, int force, referrals_error *err);
+
+typedef enum referrals_event_kind {
+  REFERRALS_EVENT_REQUEST,  /* an attempt is about to be sent */
+  REFERRALS_EVENT_RESPONSE, /* an attempt ended: an answer (status) or a failure (error) */
+  REFERRALS_EVENT_RETRY     /* another attempt follows after delay seconds */
+} referrals_event_kind;
+
+typedef struct referrals_event {
+  referrals_event_kind kind;
+  const char *method;           /* "GET", "POST", "PATCH" */
+  const char *url;              /* the whole URL (ids and queries are not secrets) */
+  int attempt;                  /* 1 for the first */
+  long status;                  /* RESPONSE: the HTTP status, 0 when none arrived */
+  double duration;              /* RESPONSE: seconds the attempt took */
+  double delay;                 /* RETRY: seconds until the next attempt */
+  const referrals_error *error; /* RESPONSE, RETRY: why it failed, or NULL */
+  const char *const *headers;   /* REQUEST: "Name: value" as sent, the token replaced:
+                                   "Authorization: Bearer [redacted]" */
+  size_t nheaders;
+} referrals_event;
+
+/* Called at each event, between transfers (never from inside libcurl). */
+typedef void (*referrals_log_fn)(void *ud, const referrals_event *ev);
+
+/* The hooks of the client's pipeline (auth -> retry -> log -> transport, as in the Azure SDK
+ * for C); NULL for none. ud is passed to both. */
+void referrals_client_set_hooks(referrals_client *c, referrals_token_fn token, referrals_log_fn log,
+                                void *ud);
+
+/* The next operation (only) must end within seconds from when it starts, retries and waits
+ * included: no wait reaching past it is begun, and each attempt's timeout is cut to what is
+ * left. 0: none. */
+void referrals_client_set_deadline(referrals_client *c, double seconds);
 
 /* What the last request got back. body points into the client and stays valid until the
  * next request; the header fields are "" when the answer had none. */
@@ -72,6 +120,7 @@ typedef struct referrals_response {
   char content_type[128];
   double retry_after;    /* Retry-After in seconds (from seconds or an HTTP-date), or -1 */
 } referrals_response;
+/* The answer to the last request of c (valid until c's next request or free). */
 const referrals_response *referrals_client_response(const referrals_client *c);
 
 /* ---- the OData collection of a list (spec §1.2) --------------------------------------- */
@@ -135,6 +184,12 @@ int referrals_update(referrals_client *c, const char *id, size_t id_len, const c
                      size_t len, const char *etag, size_t etag_len, referrals_arena *a,
                      referrals_referral **out, referrals_error *err);
 
+/* POST form[0..len) (application/x-www-form-urlencoded) to the base URL + path, without the
+ * Authorization header: the OAuth token request of spec §4. Any HTTP answer is REFERRALS_OK;
+ * read it with referrals_client_response. Retried like a POST (referrals_retry_allowed). */
+int referrals_client_post_form(referrals_client *c, const char *path, const char *form, size_t len,
+                               referrals_error *err);
+
 /* ---- building blocks ------------------------------------------------------------------ */
 
 /* Whether id may name a referral in a URL path: not empty, at most 128 bytes, and none of
@@ -165,6 +220,49 @@ typedef struct referrals_patch_target {
  * path): code "path" (no such member), "not_patchable". */
 int referrals_patch_path(const char *path, size_t len, referrals_patch_target *out,
                          referrals_buffer *pointer, referrals_error *err);
+
+/* ---- many requests at once: curl multi (issue 5) ----------------------------------------- */
+
+typedef enum referrals_bulk_op {
+  REFERRALS_BULK_CREATE, /* POST each item's data, a Referral's JSON (validated by the caller) */
+  REFERRALS_BULK_GET     /* GET the referral whose id is each item's data */
+} referrals_bulk_op;
+
+/* One request of a run. data NULL: not sent, and no done call for it (the caller already has
+ * its result, e.g. a validation error). The data stays the caller's until the run returns. */
+typedef struct referrals_bulk_item {
+  const char *data;
+  size_t len;
+} referrals_bulk_item;
+
+/* The result of item index, once it is final (retries done): rc and err as referrals_create
+ * and referrals_get give them (err->attempts counts the attempts); r (NULL on a bare 2xx or an
+ * error) is valid only during the call. Called between transfers, never from inside libcurl,
+ * in the order the items finish. A nonzero return stops the run (see referrals_bulk_run). */
+typedef int (*referrals_bulk_done_fn)(void *ud, size_t index, int rc, const referrals_referral *r,
+                                      const referrals_error *err);
+
+typedef struct referrals_bulk_options {
+  unsigned concurrency;                /* transfers at once (1..256) */
+  referrals_http_version http_version; /* HTTP_2: multiplexed on one TLS connection (plain http
+                                          stays HTTP/1.1); HTTP_1_1: one connection each */
+  const referrals_retry_policy *retry; /* NULL: referrals_retry_policy_init's */
+  referrals_bulk_done_fn done;
+  void *ud;
+} referrals_bulk_options;
+
+/* concurrency 8, HTTP/1.1, the default retry policy, no callback. */
+void referrals_bulk_options_init(referrals_bulk_options *o);
+
+/* Runs op for every item of items[0..n) concurrently, on easy handles and connections the
+ * client keeps for the next run. Each transfer has its own headers (client-request-id) and
+ * retries on its own schedule (referrals_retry_decide, Retry-After): a transfer that waits
+ * holds its place, the others go on. One failure never stops the rest. Returns REFERRALS_OK
+ * once every item had its done call; the done callback's nonzero value when it stopped the
+ * run (nothing more is started, the transfers in flight are abandoned); or an error category
+ * with err filled when the run cannot go on (memory, bad options). */
+int referrals_bulk_run(referrals_client *c, referrals_bulk_op op, const referrals_bulk_item *items,
+                       size_t n, const referrals_bulk_options *o, referrals_error *err);
 
 #ifdef __cplusplus
 }

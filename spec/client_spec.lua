@@ -29,6 +29,7 @@ describe("the client", function()
     server = helper.start { "--token", TOKEN, "--page-size", "2" }
     client = referrals.new {
       token = TOKEN, base_url = server.base_url, correlation_id = "corr-42", timeout = 10,
+      retries = 0, -- one attempt per call: spec/faults_spec.lua covers the retries
     }
   end)
 
@@ -61,12 +62,6 @@ describe("the client", function()
   local function create_n(n)
     local out = {}
     for i = 1, n do out[i] = assert(client:create(documented())) end
-    return out
-  end
-
-  local function ids(list)
-    local out = {}
-    for i, r in ipairs(list) do out[i] = r.id end
     return out
   end
 
@@ -224,7 +219,7 @@ describe("the client", function()
       assert.is_nil(got)
       assert.matches(helper.GUID, err.request_id) -- the answer's request-id header
       assert.matches(MISSING_ID, err.message, 1, true)
-      assert.same({ category = "api", code = "itemNotFound", status = 404, retryable = false,
+      assert.same({ category = "api", code = "itemNotFound", status = 404, retryable = false, attempts = 1,
         message = err.message, request_id = err.request_id }, plain(err))
       assert.equal("api error (itemNotFound): " .. err.message, tostring(err))
     end)
@@ -295,7 +290,7 @@ describe("the client", function()
       local ok, err = pcall(next_ref)
       assert.is_false(ok)
       assert.same({ category = "api", code = "serviceNotAvailable", message = "busy", status = 503,
-        retry_after = 2, retryable = true, request_id = err.request_id }, plain(err))
+        retry_after = 2, retryable = true, attempts = 1, request_id = err.request_id }, plain(err))
     end)
 
     it("raises for query options of the wrong type, naming them", function()
@@ -538,7 +533,7 @@ describe("the client", function()
       local got, err = other:get(MISSING_ID)
       other:close()
       assert.is_nil(got)
-      assert.same({ category = "api", code = "unauthenticated", status = 401, retryable = false,
+      assert.same({ category = "api", code = "unauthenticated", status = 401, retryable = false, attempts = 1,
         message = "The bearer token is not valid", request_id = err.request_id }, plain(err))
       assert.is_nil(tostring(err):find("wrong-token-123", 1, true))
     end)
@@ -547,7 +542,7 @@ describe("the client", function()
       server.faults { status = 502, body = "<html>Bad gateway</html>", content_type = "text/html" }
       local got, err = client:get(MISSING_ID)
       assert.is_nil(got)
-      assert.same({ category = "http", code = "HTTP_502", status = 502, retryable = true,
+      assert.same({ category = "http", code = "HTTP_502", status = 502, retryable = true, attempts = 1,
         request_id = err.request_id,
         message = "HTTP 502, and the body is not the API's error JSON (Content-Type: text/html)" },
         plain(err))
@@ -559,7 +554,8 @@ describe("the client", function()
       local got, err = client:get(MISSING_ID)
       assert.is_nil(got)
       assert.same({ category = "api", code = "invalidRequest", message = "Bad details",
-        target = "details", status = 400, retryable = false, request_id = err.request_id }, plain(err))
+        target = "details", status = 400, retryable = false, attempts = 1,
+        request_id = err.request_id }, plain(err))
     end)
 
     it("429 carries retry_after from Retry-After, in seconds or as an HTTP-date", function()
@@ -599,7 +595,7 @@ describe("the client", function()
 
     it("connection refused is a transport error", function()
       -- port 1 (tcpmux): nothing listens there
-      local other = referrals.new { token = TOKEN, base_url = "http://127.0.0.1:1" }
+      local other = referrals.new { token = TOKEN, base_url = "http://127.0.0.1:1", retries = 0 }
       local got, err = other:get(MISSING_ID)
       other:close()
       assert.is_nil(got)
@@ -616,7 +612,8 @@ describe("the client", function()
     end)
 
     it("a response slower than the timeout is a transport TIMEOUT", function()
-      local other = referrals.new { token = TOKEN, base_url = server.base_url, timeout = 0.2 }
+      local other = referrals.new { token = TOKEN, base_url = server.base_url, timeout = 0.2,
+        retries = 0 }
       server.faults { delay_ms = 1000 }
       local started = os.time()
       local got, err = other:get(MISSING_ID)
@@ -663,6 +660,7 @@ describe("the client", function()
       local empty = referrals.new { base_url = server.base_url, token = function() return nil end }
       got, err = empty:list()
       empty:close()
+      assert.is_nil(got)
       assert.same({ category = "auth", code = "token", retryable = false,
         message = "the token function returned a nil, not a string" }, plain(err))
       assert.same({}, server.requests())

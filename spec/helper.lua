@@ -149,6 +149,18 @@ function M.headers(server, extra)
   return h
 end
 
+--- Wall-clock seconds with sub-second precision (date +%s.%N), for specs that time waits.
+function M.now()
+  return tonumber((run("date +%s.%N")))
+end
+
+--- The seconds f takes to run, and its results.
+function M.timed(f, ...)
+  local started = M.now()
+  local results = { f(...) }
+  return M.now() - started, results[1], results[2]
+end
+
 --- A temporary directory, removed by the function returned with it.
 function M.tempdir()
   local dir = assert(run("mktemp -d"))

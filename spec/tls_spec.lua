@@ -50,6 +50,20 @@ describe("a client over https", function()
     assert.equal(1, #server.requests())
   end)
 
+  it("the token request of referrals.auth verifies too, and takes ca_file and verify", function()
+    local function token_with(opts)
+      opts.tenant, opts.client_id, opts.username, opts.password = "common", "app", "u", "p"
+      opts.authority, opts.retries = server.base_url, 0
+      return pcall(referrals.auth.password(opts))
+    end
+    local ok, err = token_with {}
+    assert.is_false(ok)
+    assert.matches("TLS", err, 1, true)
+    assert.is_true((token_with { ca_file = dir .. "/cert.pem" }))
+    assert.is_true((token_with { verify = false }))
+    assert.equal(2, #server.requests())
+  end)
+
   it("asks for HTTP/2 with http_version = \"2\" and falls back to what the server speaks", function()
     assert.same({ value = {} }, list_with { ca_file = dir .. "/cert.pem", http_version = "2" })
     assert.equal(1, #server.requests())

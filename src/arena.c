@@ -66,6 +66,8 @@ void *referrals_arena_alloc(referrals_arena *a, size_t size) {
   return p;
 }
 
+void *referrals_arena_alloc_uninit(referrals_arena *a, size_t size) { return arena_take(a, size); }
+
 char *referrals_arena_strdup(referrals_arena *a, const char *s, size_t len) {
   char *p = arena_take(a, len + 1);
   if (!p) return NULL;

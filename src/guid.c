@@ -20,7 +20,7 @@ static int urandom(unsigned char *out, size_t n) {
   return got == n ? 0 : -1;
 }
 
-static int random_bytes(unsigned char *out, size_t n) {
+int referrals_random_bytes(unsigned char *out, size_t n) {
 #if defined(__linux__)
   ssize_t got;
   do got = getrandom(out, n, 0);
@@ -33,7 +33,7 @@ static int random_bytes(unsigned char *out, size_t n) {
 int referrals_guid(char *out) {
   static const char hex[] = "0123456789abcdef";
   unsigned char b[16];
-  if (random_bytes(b, sizeof b) != 0) return -1;
+  if (referrals_random_bytes(b, sizeof b) != 0) return -1;
   b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 (RFC 4122 §4.4) */
   b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* variant 10 */
   for (int i = 0; i < 16; i++) {

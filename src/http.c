@@ -22,9 +22,6 @@
 
 #include "client_internal.h"
 
-/* The answer a client accepts at most: a page of 100 referrals is far below (spec §1.2). */
-#define MAX_BODY ((size_t)64 << 20)
-
 enum {
   H_CONTENT_TYPE, /* on every request, GET too (contract README) */
   H_ACCEPT,
@@ -40,6 +37,10 @@ enum {
 #define REQUEST_ID_NAME "client-request-id: "
 #define AUTHORIZATION_NAME "Authorization: Bearer "
 #define IF_MATCH_NAME "If-Match: "
+#define JSON_TYPE "Content-Type: application/json"
+#define FORM_TYPE "Content-Type: application/x-www-form-urlencoded"
+#define REDACTED_AUTHORIZATION "Authorization: Bearer [redacted]"
+#define CORRELATION_NAME "MS-CorrelationId: "
 
 struct referrals_http {
   CURL *easy;
@@ -50,7 +51,11 @@ struct referrals_http {
   char *correlation;   /* "MS-CorrelationId: ...", or NULL */
   referrals_buffer if_match;
   referrals_buffer body;
+  size_t max_body;     /* the max_response option */
   int body_too_large;
+  long timeout_ms;     /* the timeout option */
+  referrals_retry_after retry_after;
+  referrals_failure failure;
   referrals_response response;
   char errbuf[CURL_ERROR_SIZE];
 };
@@ -80,7 +85,7 @@ static void wipe_free(char *p, size_t n) {
 static size_t on_body(char *data, size_t size, size_t n, void *ud) {
   referrals_http *h = ud;
   size_t len = size * n;
-  if (len > MAX_BODY - h->body.len) {
+  if (len > h->max_body - h->body.len) {
     h->body_too_large = 1;
     return 0; /* libcurl stops with CURLE_WRITE_ERROR */
   }
@@ -94,24 +99,15 @@ static void copy_header(char *dst, size_t size, const char *value, size_t len) {
   dst[len] = '\0';
 }
 
-/* Retry-After is delay-seconds or an HTTP-date (RFC 9110 §10.2.3; spec §5). */
-static double parse_retry_after(const char *value, size_t len) {
-  char text[64];
-  copy_header(text, sizeof text, value, len);
-  if (text[0] && strspn(text, "0123456789") == strlen(text)) return strtod(text, NULL);
-  time_t when = curl_getdate(text, NULL);
-  if (when < 0) return -1;
-  double delta = difftime(when, time(NULL));
-  return delta > 0 ? delta : 0;
-}
-
 static int header_is(const char *name, size_t len, const char *want) {
   return strlen(want) == len && strncasecmp(name, want, len) == 0;
 }
 
-static void clear_response_headers(referrals_response *r) {
+static void clear_response_headers(referrals_http *h) {
+  referrals_response *r = &h->response;
   r->request_id[0] = r->etag[0] = r->content_type[0] = '\0';
   r->retry_after = -1;
+  referrals_retry_after_init(&h->retry_after);
 }
 
 static size_t on_header(char *line, size_t size, size_t n, void *ud) {
@@ -119,7 +115,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud) {
   size_t len = size * n;
   /* A status line starts a new answer (after a 100 Continue or a proxy's CONNECT). */
   if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
-    clear_response_headers(&h->response);
+    clear_response_headers(h);
     return len;
   }
   const char *colon = memchr(line, ':', len);
@@ -136,8 +132,9 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud) {
     copy_header(r->etag, sizeof r->etag, value, value_len);
   else if (header_is(line, name_len, "content-type"))
     copy_header(r->content_type, sizeof r->content_type, value, value_len);
-  else if (header_is(line, name_len, "retry-after"))
-    r->retry_after = parse_retry_after(value, value_len);
+  else if (referrals_retry_after_header(&h->retry_after, line, name_len, value, value_len,
+                                        time(NULL)))
+    r->retry_after = h->retry_after.seconds;
   return len;
 }
 
@@ -153,8 +150,18 @@ static long milliseconds(double seconds) { return (long)(seconds * 1000.0 + 0.5)
 #define SETOPT(opt, value) \
   if (rc == CURLE_OK) rc = curl_easy_setopt(h->easy, opt, value)
 
-static CURLcode configure(referrals_http *h, const referrals_client_options *o) {
+/* The options that point into h itself. */
+static CURLcode bind_self(referrals_http *h) {
   CURLcode rc = CURLE_OK;
+  SETOPT(CURLOPT_ERRORBUFFER, h->errbuf);
+  SETOPT(CURLOPT_WRITEDATA, h);
+  SETOPT(CURLOPT_HEADERDATA, h);
+  SETOPT(CURLOPT_HTTPHEADER, &h->headers[H_CONTENT_TYPE]); /* the first node, always */
+  return rc;
+}
+
+static CURLcode configure(referrals_http *h, const referrals_client_options *o) {
+  CURLcode rc = bind_self(h);
   char agent[128];
   if (!o->user_agent) {
     snprintf(agent, sizeof agent, "referrals-lua/%s libcurl/%s", REFERRALS_VERSION,
@@ -164,14 +171,9 @@ static CURLcode configure(referrals_http *h, const referrals_client_options *o) 
    * Redirects are not followed (libcurl's default, kept): the token goes to the base URL's
    * host only. */
   SETOPT(CURLOPT_NOSIGNAL, 1L);
-  SETOPT(CURLOPT_ERRORBUFFER, h->errbuf);
   SETOPT(CURLOPT_WRITEFUNCTION, on_body);
-  SETOPT(CURLOPT_WRITEDATA, h);
   SETOPT(CURLOPT_HEADERFUNCTION, on_header);
-  SETOPT(CURLOPT_HEADERDATA, h);
-  SETOPT(CURLOPT_HTTPHEADER, &h->headers[H_CONTENT_TYPE]); /* the first node, always */
   SETOPT(CURLOPT_USERAGENT, o->user_agent ? o->user_agent : agent);
-  SETOPT(CURLOPT_TIMEOUT_MS, milliseconds(o->timeout));
   SETOPT(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(o->connect_timeout));
   SETOPT(CURLOPT_SSL_VERIFYPEER, o->verify ? 1L : 0L);
   SETOPT(CURLOPT_SSL_VERIFYHOST, o->verify ? 2L : 0L);
@@ -179,6 +181,13 @@ static CURLcode configure(referrals_http *h, const referrals_client_options *o) 
   if (o->ca_path) SETOPT(CURLOPT_CAPATH, o->ca_path);
   if (o->proxy) SETOPT(CURLOPT_PROXY, o->proxy);
   return rc;
+}
+
+/* CURLINFO_REQUEST_SIZE counts the request bytes sent: 0 means the service cannot have seen
+ * the request (issue 4: a POST is retried only then). */
+static int request_sent(referrals_http *h) {
+  long sent = 0;
+  return curl_easy_getinfo(h->easy, CURLINFO_REQUEST_SIZE, &sent) != CURLE_OK || sent > 0;
 }
 
 static int seconds_ok(double s) { return s >= 0 && s <= 1e9; } /* NaN fails */
@@ -196,31 +205,39 @@ static int check_options(const referrals_client_options *o, referrals_error *err
   return REFERRALS_OK;
 }
 
-referrals_http *referrals_http_new(const referrals_client_options *o, referrals_error *err) {
-  if (check_options(o, err)) return NULL;
+/* A handle without its easy handle: the fixed header texts and the buffers. */
+static referrals_http *handle_alloc(const char *correlation_id) {
   referrals_http *h = calloc(1, sizeof *h);
-  if (!h) goto out_of_memory;
+  if (!h) return NULL;
   referrals_buffer_init(&h->if_match);
   referrals_buffer_init(&h->body);
-  clear_response_headers(&h->response);
-  set_header(h, H_CONTENT_TYPE, "Content-Type: application/json");
+  clear_response_headers(h);
   set_header(h, H_ACCEPT, "Accept: application/json");
   set_header(h, H_EXPECT, "Expect:");
   memcpy(h->request_id, REQUEST_ID_NAME, sizeof REQUEST_ID_NAME - 1);
   h->request_id[sizeof h->request_id - 1] = '\0';
   set_header(h, H_REQUEST_ID, h->request_id);
   set_header(h, H_PREFER, "Prefer: return=representation");
-  if (o->correlation_id) {
-    static const char name[] = "MS-CorrelationId: ";
-    size_t n = strlen(o->correlation_id);
-    h->correlation = malloc(sizeof name + n);
-    if (!h->correlation) goto out_of_memory;
-    memcpy(h->correlation, name, sizeof name - 1);
-    memcpy(h->correlation + sizeof name - 1, o->correlation_id, n + 1);
+  if (correlation_id) {
+    size_t n = strlen(correlation_id);
+    h->correlation = malloc(sizeof CORRELATION_NAME + n);
+    if (!h->correlation) {
+      referrals_http_free(h);
+      return NULL;
+    }
+    memcpy(h->correlation, CORRELATION_NAME, sizeof CORRELATION_NAME - 1);
+    memcpy(h->correlation + sizeof CORRELATION_NAME - 1, correlation_id, n + 1);
     set_header(h, H_CORRELATION, h->correlation);
   }
-  h->easy = curl_easy_init();
-  if (!h->easy) goto out_of_memory;
+  return h;
+}
+
+referrals_http *referrals_http_new(const referrals_client_options *o, referrals_error *err) {
+  if (check_options(o, err)) return NULL;
+  referrals_http *h = handle_alloc(o->correlation_id);
+  if (!h || !(h->easy = curl_easy_init())) goto out_of_memory;
+  h->max_body = o->max_response;
+  h->timeout_ms = milliseconds(o->timeout);
   CURLcode rc = configure(h, o);
   if (rc == CURLE_OUT_OF_MEMORY) goto out_of_memory;
   if (rc != CURLE_OK) {
@@ -241,6 +258,24 @@ out_of_memory:
   referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
   referrals_http_free(h);
   return NULL;
+}
+
+referrals_http *referrals_http_dup(const referrals_http *src, referrals_error *err) {
+  referrals_http *h =
+      handle_alloc(src->correlation ? src->correlation + sizeof CORRELATION_NAME - 1 : NULL);
+  /* duphandle copies every option, the pointers to src's buffers too: bind_self points
+   * them at the copy. */
+  if (h) {
+    h->max_body = src->max_body;
+    h->timeout_ms = src->timeout_ms;
+  }
+  if (!h || !(h->easy = curl_easy_duphandle(src->easy)) || bind_self(h) != CURLE_OK ||
+      referrals_http_share_token(h, src, err) != REFERRALS_OK) {
+    referrals_http_free(h);
+    referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+    return NULL;
+  }
+  return h;
 }
 
 void referrals_http_free(referrals_http *h) {
@@ -275,16 +310,25 @@ int referrals_http_set_token(referrals_http *h, const char *token, size_t len,
   return REFERRALS_OK;
 }
 
+int referrals_http_share_token(referrals_http *dst, const referrals_http *src,
+                               referrals_error *err) {
+  if (!src->authorization) return REFERRALS_OK;
+  size_t skip = sizeof AUTHORIZATION_NAME - 1;
+  return referrals_http_set_token(dst, src->authorization + skip, src->authorization_len - 1 - skip,
+                                  err);
+}
+
 /* ---- a request ------------------------------------------------------------------------- */
 
 /* Links the headers of this request, in a fixed order. */
 static void link_headers(referrals_http *h, const referrals_request *rq) {
   int order[H_COUNT], n = 0;
+  set_header(h, H_CONTENT_TYPE, rq->form ? FORM_TYPE : JSON_TYPE);
   order[n++] = H_CONTENT_TYPE;
   order[n++] = H_ACCEPT;
   order[n++] = H_EXPECT;
   order[n++] = H_REQUEST_ID;
-  if (h->authorization) order[n++] = H_AUTHORIZATION;
+  if (h->authorization && !rq->form) order[n++] = H_AUTHORIZATION;
   if (h->correlation) order[n++] = H_CORRELATION;
   if (rq->prefer_representation) order[n++] = H_PREFER;
   if (rq->if_match) order[n++] = H_IF_MATCH;
@@ -303,14 +347,20 @@ static CURLcode set_method(referrals_http *h, const referrals_request *rq) {
   }
   SETOPT(CURLOPT_CUSTOMREQUEST, rq->method == REFERRALS_PATCH ? "PATCH" : NULL);
   SETOPT(CURLOPT_URL, rq->url);
+  /* The deadline's rest shortens the client's timeout, never lengthens it (0: no limit). */
+  long ms = h->timeout_ms;
+  if (rq->timeout > 0 && (ms == 0 || milliseconds(rq->timeout) < ms))
+    ms = milliseconds(rq->timeout) > 0 ? milliseconds(rq->timeout) : 1;
+  SETOPT(CURLOPT_TIMEOUT_MS, ms);
   return rc;
 }
 
-/* CURLcode -> the stable codes of transport errors; retryable: worth another attempt. */
+/* CURLcode -> the stable codes of transport errors; transient: another attempt may succeed
+ * (whether it is safe depends on what was sent, referrals_retry_allowed). */
 static const struct {
   CURLcode curl;
   const char *code;
-  int retryable;
+  int transient;
 } transport_codes[] = {
     {CURLE_OPERATION_TIMEDOUT, "TIMEOUT", 1},   {CURLE_COULDNT_CONNECT, "CONNECT", 1},
     {CURLE_COULDNT_RESOLVE_HOST, "RESOLVE", 0}, {CURLE_COULDNT_RESOLVE_PROXY, "RESOLVE", 0},
@@ -324,32 +374,40 @@ static const struct {
     {CURLE_UNSUPPORTED_PROTOCOL, "PROTOCOL", 0}, {CURLE_URL_MALFORMAT, "URL", 0},
 };
 
+static referrals_failure failure_of(referrals_http *h, int transient, CURLcode rc) {
+  if (!transient) return REFERRALS_FAIL_PERMANENT;
+  if (!request_sent(h)) return REFERRALS_FAIL_PRE_SEND;
+  return rc == CURLE_OPERATION_TIMEDOUT ? REFERRALS_FAIL_TIMEOUT : REFERRALS_FAIL_AFTER_SEND;
+}
+
 static int transport_error(referrals_http *h, CURLcode rc, referrals_error *err) {
+  h->failure = REFERRALS_FAIL_PERMANENT;
   if (h->body.failed || rc == CURLE_OUT_OF_MEMORY)
     return referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
   if (h->body_too_large)
     return referrals_error_set(err, REFERRALS_E_TRANSPORT, "TOO_LARGE", NULL,
-                               "the answer is larger than %zu MiB", MAX_BODY >> 20);
+                               "the answer is larger than max_response (%zu bytes)", h->max_body);
   char code[24];
   snprintf(code, sizeof code, "CURL_%d", (int)rc);
-  int retryable = 0;
+  int transient = 0;
   for (size_t i = 0; i < sizeof transport_codes / sizeof transport_codes[0]; i++) {
     if (transport_codes[i].curl == rc) {
       snprintf(code, sizeof code, "%s", transport_codes[i].code);
-      retryable = transport_codes[i].retryable;
+      transient = transport_codes[i].transient;
       break;
     }
   }
+  h->failure = failure_of(h, transient, rc);
   /* libcurl's own text: it names host and port, never a header. */
   referrals_error_set(err, REFERRALS_E_TRANSPORT, code, NULL, "%s",
                       h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
-  err->retryable = retryable;
+  err->retryable = transient;
   err->status = h->response.status;
   memcpy(err->request_id, h->response.request_id, sizeof err->request_id);
   return REFERRALS_E_TRANSPORT;
 }
 
-int referrals_http_perform(referrals_http *h, const referrals_request *rq, referrals_error *err) {
+int referrals_http_start(referrals_http *h, const referrals_request *rq, referrals_error *err) {
   if (rq->if_match) {
     if (!referrals_header_value_ok(rq->if_match, rq->if_match_len))
       return bad_header_value(err, "etag");
@@ -371,12 +429,32 @@ int referrals_http_perform(referrals_http *h, const referrals_request *rq, refer
   h->body_too_large = 0;
   h->errbuf[0] = '\0';
   h->response.status = 0;
-  clear_response_headers(&h->response);
-  rc = curl_easy_perform(h->easy);
+  h->failure = REFERRALS_FAIL_NONE;
+  clear_response_headers(h);
+  return REFERRALS_OK;
+}
+
+int referrals_http_finish(referrals_http *h, CURLcode rc, referrals_error *err) {
   curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &h->response.status);
   h->response.body = h->body.data ? h->body.data : "";
   h->response.body_len = h->body.len;
   return rc == CURLE_OK ? REFERRALS_OK : transport_error(h, rc, err);
 }
 
+int referrals_http_perform(referrals_http *h, const referrals_request *rq, referrals_error *err) {
+  int rc = referrals_http_start(h, rq, err);
+  return rc != REFERRALS_OK ? rc : referrals_http_finish(h, curl_easy_perform(h->easy), err);
+}
+
+CURL *referrals_http_easy(referrals_http *h) { return h->easy; }
+
 const referrals_response *referrals_http_response(const referrals_http *h) { return &h->response; }
+
+referrals_failure referrals_http_failure(const referrals_http *h) { return h->failure; }
+
+size_t referrals_http_headers(const referrals_http *h, const char **out, size_t max) {
+  size_t n = 0;
+  for (const struct curl_slist *node = &h->headers[H_CONTENT_TYPE]; node; node = node->next, n++)
+    if (n < max) out[n] = node == &h->headers[H_AUTHORIZATION] ? REDACTED_AUTHORIZATION : node->data;
+  return n;
+}

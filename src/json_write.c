@@ -34,17 +34,24 @@ void referrals_json_write_string(referrals_buffer *b, const char *s, size_t len)
   if (referrals_buffer_reserve(b, len * 6 + 2) != 0) return;
   char *out = b->data + b->len;
   *out++ = '"';
-  size_t run = 0; /* start of the pending run of bytes that need no escape */
-  for (size_t i = 0; i < len; i++) {
+  /* Copy as we scan (a clean word is stored straight to out, a plain byte likewise) rather
+   * than remembering a run and memcpy-ing it later: most strings here are short, and the
+   * libc call per run cost more than the copy itself (issue 5 profile). */
+  size_t i = 0;
+  while (i < len) {
     uint64_t w;
-    while (i + 8 <= len && (memcpy(&w, s + i, 8), !needs_escape8(w))) i += 8;
-    if (i >= len) break;
-    unsigned char c = (unsigned char)s[i];
+    if (len - i >= 8 && (memcpy(&w, s + i, 8), !needs_escape8(w))) {
+      memcpy(out, &w, 8);
+      out += 8;
+      i += 8;
+      continue;
+    }
+    unsigned char c = (unsigned char)s[i++];
     unsigned char kind = escape_kind[c];
-    if (kind == 0) continue;
-    memcpy(out, s + run, i - run);
-    out += i - run;
-    run = i + 1;
+    if (kind == 0) {
+      *out++ = (char)c;
+      continue;
+    }
     *out++ = '\\';
     if (kind == 1) {
       switch (c) {
@@ -64,8 +71,6 @@ void referrals_json_write_string(referrals_buffer *b, const char *s, size_t len)
       out += 5;
     }
   }
-  memcpy(out, s + run, len - run);
-  out += len - run;
   *out++ = '"';
   b->len = (size_t)(out - b->data);
   b->data[b->len] = '\0';
@@ -77,23 +82,45 @@ static char locale_point(void) {
   return p && p[0] ? p[0] : '.';
 }
 
+/* Decimal digits of i, written backwards from end; returns the first. snprintf("%lld") costs
+ * a few hundred instructions per call, this a few per digit. */
+static char *format_integer(long long i, char *end) {
+  unsigned long long u = i < 0 ? 0ull - (unsigned long long)i : (unsigned long long)i;
+  do {
+    *--end = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (i < 0) *--end = '-';
+  return end;
+}
+
 int referrals_json_write_number(referrals_buffer *b, const referrals_value *v) {
   char text[40];
   int n;
   if (v->is_integer) {
-    n = snprintf(text, sizeof text, "%lld", v->as.integer);
-  } else {
-    double d = v->as.number;
-    if (!isfinite(d)) return -1;
-    /* The shortest of %.15g/%.16g/%.17g that reads back as the same double. */
-    n = snprintf(text, sizeof text, "%.15g", d);
-    if (strtod(text, NULL) != d) n = snprintf(text, sizeof text, "%.16g", d);
-    if (strtod(text, NULL) != d) n = snprintf(text, sizeof text, "%.17g", d);
-    char point = locale_point();
-    if (point != '.') {
-      char *p = strchr(text, point);
-      if (p) *p = '.';
-    }
+    char *p = format_integer(v->as.integer, text + sizeof text);
+    referrals_buffer_append(b, p, (size_t)(text + sizeof text - p));
+    return 0;
+  }
+  double d = v->as.number;
+  if (!isfinite(d)) return -1;
+  /* A whole double below 1e15 prints under %.15g as its integer digits, no exponent, and
+   * reads back exactly: write those directly, without snprintf + strtod (lua-cjson decodes
+   * every number, 50000 included, as a float on 5.1-5.3 and for "dealValue":50000.0). -0.0
+   * keeps the general path, which writes "-0". */
+  if (fabs(d) < 1e15 && d == (double)(long long)d && !(d == 0 && signbit(d))) {
+    char *p = format_integer((long long)d, text + sizeof text);
+    referrals_buffer_append(b, p, (size_t)(text + sizeof text - p));
+    return 0;
+  }
+  /* The shortest of %.15g/%.16g/%.17g that reads back as the same double. */
+  n = snprintf(text, sizeof text, "%.15g", d);
+  if (strtod(text, NULL) != d) n = snprintf(text, sizeof text, "%.16g", d);
+  if (strtod(text, NULL) != d) n = snprintf(text, sizeof text, "%.17g", d);
+  char point = locale_point();
+  if (point != '.') {
+    char *p = strchr(text, point);
+    if (p) *p = '.';
   }
   referrals_buffer_append(b, text, (size_t)n);
   return 0;

@@ -22,6 +22,7 @@ typedef struct referrals_ctx {
   referrals_error err;
   int busy; /* a call is using this context (a __gc finalizer may re-enter the module) */
   int schema_ref; /* registry ref of the schema tables (see lua_schema.c) */
+  struct referrals_key_index *keys; /* wire key -> field, per type (see lua_schema.c) */
 } referrals_ctx;
 
 /* lua_context.c: the context of the current call; a fresh one if the shared one is busy
@@ -34,6 +35,15 @@ void referrals_ctx_open(lua_State *L); /* pushes the module's shared context */
  * [key string] = i } for each type, so keys are pushed and looked up without re-hashing. */
 void referrals_schema_push(lua_State *L, referrals_ctx *ctx);
 int referrals_schema_build(lua_State *L); /* returns a registry ref */
+/* A hash of every type's wire keys, owned by a context: lua_to_struct finds the member of a
+ * Lua key in a few instructions (a scan of the descriptors, or a lua_rawget in the schema
+ * tables, cost 150-200 per member: issue 5). NULL when out of memory. */
+struct referrals_key_index *referrals_key_index_new(void);
+void referrals_key_index_free(struct referrals_key_index *ix);
+/* The field of t whose wire key is key[0..len), or NULL. */
+const referrals_field *referrals_key_index_find(const struct referrals_key_index *ix,
+                                                const referrals_type *t, const char *key,
+                                                size_t len);
 /* Sets referrals.schema and the enum tables (referrals.Status...) on the module table. */
 void referrals_schema_open(lua_State *L, int module);
 
@@ -65,6 +75,17 @@ int referrals_encode_table(lua_State *L, referrals_ctx *ctx, int idx, int mode);
 /* lua_client.c: referrals.new, referrals.Client (the methods), referrals.error. Expects the
  * shared context on top of the stack and leaves it there. */
 void referrals_client_open(lua_State *L, int module);
+/* The client at 1, open and holding a current token (the token function runs under
+ * lua_pcall); else an error in ctx->err ("closed", "auth"). */
+int referrals_client_ready(lua_State *L, referrals_ctx *ctx, referrals_client **out);
+/* hold: marks the client at 1 as used by a bulk run, so that close() waits for the run's end;
+ * returns 0 when a run holds it already. Unhold: closes it if close() came meanwhile. */
+int referrals_client_hold(lua_State *L, int hold);
+/* lua_bulk.c: client:create_many, client:get_many. */
+int referrals_l_create_many(lua_State *L);
+int referrals_l_get_many(lua_State *L);
+/* lua_log.c: pushes the table a log function gets for ev (opts.log, issue 4). */
+void referrals_push_event(lua_State *L, const referrals_event *ev);
 /* lua_query.c: the list query table at idx -> q, strings copied into ctx->arena. Wrong types
  * raise (the context released first); a bad filter name is a validation error. */
 int referrals_lua_query(lua_State *L, referrals_ctx *ctx, int idx, referrals_query *q);

@@ -24,6 +24,8 @@
  * with it. */
 #define TOKEN_FN 1
 #define BASE_URL 2
+#define LOG_FN 3    /* opts.log */
+#define LOG_ERROR 4 /* what the log function raised during the current call */
 #if LUA_VERSION_NUM < 502
 #define get_uservalue(L, i) lua_getfenv((L), (i))
 #define set_uservalue(L, i) lua_setfenv((L), (i))
@@ -39,6 +41,10 @@ typedef struct lclient {
   referrals_client *c; /* NULL once closed */
   int token_fn;        /* the token is a function's */
   double token_until;  /* monotonic seconds until which the function's token is reused */
+  int held;            /* a bulk run is using the client (lua_bulk.c) */
+  int close_pending;   /* close() was called during that run: the run's end closes */
+  int log_fn;          /* opts.log is set */
+  double deadline;     /* opts.deadline: every call's, unless the call gives its own; 0 none */
 } lclient;
 
 static lclient *check_client(lua_State *L) { return luaL_checkudata(L, 1, CLIENT_MT); }
@@ -52,11 +58,14 @@ static double monotonic_now(void) {
 /* ---- referrals.new(opts) ------------------------------------------------------------------- */
 
 static const char *const option_names[] = {
-    "token", "base_url",   "timeout", "connect_timeout", "http_version",   "ca_file",
-    "ca_path", "verify", "proxy",   "user_agent",      "correlation_id", NULL};
+    "token",      "base_url",       "timeout", "connect_timeout", "http_version",
+    "ca_file",    "ca_path",        "verify",  "proxy",           "user_agent",
+    "correlation_id", "retries",    "retry_delay", "max_retry_delay", "max_response",
+    "deadline",   "log",            NULL};
 enum {
   OPT_TOKEN, OPT_BASE_URL, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_HTTP_VERSION, OPT_CA_FILE,
-  OPT_CA_PATH, OPT_VERIFY, OPT_PROXY, OPT_USER_AGENT, OPT_CORRELATION_ID
+  OPT_CA_PATH, OPT_VERIFY, OPT_PROXY, OPT_USER_AGENT, OPT_CORRELATION_ID, OPT_RETRIES,
+  OPT_RETRY_DELAY, OPT_MAX_RETRY_DELAY, OPT_MAX_RESPONSE, OPT_DEADLINE, OPT_LOG
 };
 
 /* Raises "bad argument #1 to 'new' (option 'timeout': number expected, got string)". */
@@ -78,12 +87,30 @@ static double option_seconds(lua_State *L, const char *name) {
   return s;
 }
 
+/* A whole number from lo to hi. */
+static double option_count(lua_State *L, const char *name, double lo, double hi, const char *what) {
+  if (lua_type(L, -1) != LUA_TNUMBER) option_error(L, name, "number");
+  double n = (double)lua_tonumber(L, -1);
+  if (!(n >= lo && n <= hi) || n != (double)(long long)n) option_error(L, name, what);
+  return n;
+}
+
 static void read_option(lua_State *L, int which, referrals_client_options *o) {
   const char *name = option_names[which];
   switch (which) {
     case OPT_TOKEN:
       if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TFUNCTION)
         option_error(L, name, "string or function");
+      break;
+    case OPT_LOG:
+      if (lua_type(L, -1) != LUA_TFUNCTION) option_error(L, name, "function");
+      break;
+    case OPT_DEADLINE: option_seconds(L, name); break; /* kept by l_new */
+    case OPT_RETRIES: o->retry.retries = (int)option_count(L, name, 0, 100, "0 to 100"); break;
+    case OPT_RETRY_DELAY: o->retry.retry_delay = option_seconds(L, name); break;
+    case OPT_MAX_RETRY_DELAY: o->retry.max_retry_delay = option_seconds(L, name); break;
+    case OPT_MAX_RESPONSE:
+      o->max_response = (size_t)option_count(L, name, 1, 1 << 30, "bytes from 1 to 2^30");
       break;
     case OPT_BASE_URL: o->base_url = option_string(L, name); break;
     case OPT_TIMEOUT: o->timeout = option_seconds(L, name); break;
@@ -153,11 +180,19 @@ static int l_new(lua_State *L) {
   memset(lc, 0, sizeof *lc);
   luaL_getmetatable(L, CLIENT_MT);
   lua_setmetatable(L, 3);
-  lua_createtable(L, 2, 0);
+  lua_createtable(L, 4, 0);
   if (token_type == LUA_TFUNCTION) {
     lua_pushvalue(L, 2);
     lua_rawseti(L, -2, TOKEN_FN);
   }
+  lua_pushliteral(L, "log");
+  lua_rawget(L, 1);
+  lc->log_fn = !lua_isnil(L, -1);
+  lua_rawseti(L, -2, LOG_FN);
+  lua_pushliteral(L, "deadline");
+  lua_rawget(L, 1);
+  lc->deadline = (double)lua_tonumber(L, -1); /* checked by read_options; nil: 0 */
+  lua_pop(L, 1);
   lua_pushstring(L, o.base_url ? o.base_url : REFERRALS_DEFAULT_BASE_URL);
   lua_rawseti(L, -2, BASE_URL);
   set_uservalue(L, 3);
@@ -194,16 +229,22 @@ static double expires_in(lua_State *L, int idx) {
   return end != s && *end == '\0' ? d : -1;
 }
 
-/* Calls the token function, under lua_pcall, when its last token is not to be reused.
- * Failures are category "auth"; the messages never quote a token. */
-static int refresh_token(lua_State *L, lclient *lc, referrals_ctx *ctx) {
-  if (!lc->token_fn || monotonic_now() < lc->token_until) return REFERRALS_OK;
+/* Calls the token function, under lua_pcall, when its last token is not to be reused, or
+ * with { force = true } after a 401 (spec §4). Failures are category "auth"; the messages
+ * never quote a token. */
+static int refresh_token(lua_State *L, lclient *lc, int force, referrals_error *err) {
+  if (!lc->token_fn || (!force && monotonic_now() < lc->token_until)) return REFERRALS_OK;
   get_uservalue(L, 1);
   lua_rawgeti(L, -1, TOKEN_FN);
   lua_remove(L, -2);
-  if (lua_pcall(L, 0, 2, 0) != 0) {
+  if (force) {
+    lua_createtable(L, 0, 1);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "force");
+  }
+  if (lua_pcall(L, force ? 1 : 0, 2, 0) != 0) {
     const char *msg = lua_tostring(L, -1);
-    referrals_error_set(&ctx->err, REFERRALS_E_AUTH, "token", NULL,
+    referrals_error_set(err, REFERRALS_E_AUTH, "token", NULL,
                         "the token function raised an error: %s",
                         msg ? msg : luaL_typename(L, -1));
     lua_pop(L, 1);
@@ -211,13 +252,13 @@ static int refresh_token(lua_State *L, lclient *lc, referrals_ctx *ctx) {
   }
   int rc = REFERRALS_OK;
   if (lua_type(L, -2) != LUA_TSTRING) {
-    rc = referrals_error_set(&ctx->err, REFERRALS_E_AUTH, "token", NULL,
+    rc = referrals_error_set(err, REFERRALS_E_AUTH, "token", NULL,
                              "the token function returned a %s, not a string",
                              luaL_typename(L, -2));
-  } else if (lc->c) { /* the function may have closed the client */
+  } else if (lc->c) { /* the function may have closed the client (outside an operation) */
     size_t len;
     const char *token = lua_tolstring(L, -2, &len);
-    rc = referrals_client_set_token(lc->c, token, len, &ctx->err);
+    rc = referrals_client_set_token(lc->c, token, len, err);
     double ttl = expires_in(L, -1);
     lc->token_until = rc == REFERRALS_OK && ttl > TOKEN_MARGIN ? monotonic_now() + ttl - TOKEN_MARGIN : 0;
   }
@@ -230,11 +271,113 @@ static int ready(lua_State *L, referrals_ctx *ctx, referrals_client **out) {
   lclient *lc = check_client(L);
   *out = NULL;
   if (!lc->c) return closed_error(ctx);
-  int rc = refresh_token(L, lc, ctx);
+  int rc = refresh_token(L, lc, 0, &ctx->err);
   if (rc != REFERRALS_OK) return rc;
   if (!lc->c) return closed_error(ctx);
   *out = lc->c;
   return REFERRALS_OK;
+}
+
+/* ---- one operation's hooks (the pipeline of issue 4, referrals_client_set_hooks) ----------- */
+
+/* The Lua state of the call the pipeline runs for, and whether its log function raised. */
+typedef struct call {
+  lua_State *L;
+  lclient *lc;
+  int held;       /* begin() held the client */
+  int log_failed; /* the error is in the uservalue's LOG_ERROR, raised by conclude() */
+} call;
+
+static int token_hook(void *ud, referrals_client *c, int force, referrals_error *err) {
+  call *k = ud;
+  (void)c; /* the client of k->lc */
+  return refresh_token(k->L, k->lc, force, err);
+}
+
+/* Builds the event table and calls the log function, both under the caller's lua_pcall:
+ * 1 = the function, 2 = the event (light userdata). */
+static int call_log(lua_State *L) {
+  const referrals_event *ev = lua_touserdata(L, 2);
+  lua_pushvalue(L, 1);
+  referrals_push_event(L, ev);
+  lua_call(L, 1, 0);
+  return 0;
+}
+
+/* A log function that raises is not called again during the call; its error is raised once
+ * the operation is over (never across libcurl, Lua-cURLv3's rule). */
+static void log_hook(void *ud, const referrals_event *ev) {
+  call *k = ud;
+  lua_State *L = k->L;
+  if (k->log_failed) return;
+  lua_pushcfunction(L, call_log);
+  get_uservalue(L, 1);
+  lua_rawgeti(L, -1, LOG_FN);
+  lua_remove(L, -2);
+  lua_pushlightuserdata(L, (void *)ev);
+  if (lua_pcall(L, 2, 0, 0) == 0) return;
+  k->log_failed = 1;
+  get_uservalue(L, 1);
+  lua_insert(L, -2);
+  lua_rawseti(L, -2, LOG_ERROR);
+  lua_pop(L, 1);
+}
+
+/* The deadline of a call: opts.deadline of the table at idx (read before the context is
+ * taken, as it may raise), else the client's. */
+static double call_deadline(lua_State *L, int idx) {
+  lclient *lc = check_client(L);
+  if (lua_type(L, idx) != LUA_TTABLE) return lc->deadline;
+  lua_getfield(L, idx, "deadline");
+  double d = lc->deadline;
+  if (!lua_isnil(L, -1)) {
+    d = (double)lua_tonumber(L, -1);
+    luaL_argcheck(L, lua_type(L, -1) == LUA_TNUMBER && d >= 0 && d <= 1e9, idx,
+                  "opts.deadline: seconds from 0 to 1e9 expected");
+  }
+  lua_pop(L, 1);
+  return d;
+}
+
+/* Before an operation's C call: the client open and not in use (a callback of this very
+ * call, or a bulk run, may not start another), its hooks pointed at this call, held. */
+static int begin(lua_State *L, referrals_ctx *ctx, double deadline, call *k, referrals_client **out) {
+  lclient *lc = check_client(L);
+  k->lc = lc;
+  *out = NULL;
+  if (!lc->c) return closed_error(ctx);
+  if (!referrals_client_hold(L, 1))
+    return referrals_error_set(&ctx->err, REFERRALS_E_VALIDATION, "busy", NULL,
+                               "the client is in use by another call (from one of its callbacks?)");
+  k->held = 1;
+  referrals_client_set_hooks(lc->c, lc->token_fn ? token_hook : NULL, lc->log_fn ? log_hook : NULL,
+                             k);
+  referrals_client_set_deadline(lc->c, deadline);
+  *out = lc->c;
+  return REFERRALS_OK;
+}
+
+/* After the C call, before anything is pushed: the hooks unset and the client let go (a
+ * close() from a callback takes effect now). */
+static void end(lua_State *L, call *k) {
+  if (!k->held) return;
+  k->held = 0;
+  if (k->lc->c) referrals_client_set_hooks(k->lc->c, NULL, NULL, NULL);
+  referrals_client_hold(L, 0);
+}
+
+/* The results of the operation (referrals_ctx_finish); then the log function's error, if it
+ * raised one, is raised. */
+static int conclude(lua_State *L, referrals_ctx *ctx, call *k, int rc) {
+  int n = referrals_ctx_finish(L, ctx, rc);
+  if (!k->log_failed) return n;
+  get_uservalue(L, 1);
+  lua_rawgeti(L, -1, LOG_ERROR);
+  lua_pushnil(L);
+  lua_rawseti(L, -3, LOG_ERROR);
+  const char *msg = lua_tostring(L, -1);
+  return luaL_error(L, "referrals: the log function raised an error: %s",
+                    msg ? msg : luaL_typename(L, -1));
 }
 
 /* A referral, or true for a 2xx without a body (a bare 204, spec §1.5). */
@@ -247,34 +390,47 @@ static void push_referral(lua_State *L, referrals_ctx *ctx, const referrals_refe
 
 /* ---- operations -------------------------------------------------------------------------- */
 
-/* client:create(ref) -> referral | nil, err. Validated and encoded first, with the same code
- * as referrals.encode_valid: an invalid table sends nothing. */
+/* opts at idx: nil or a table ({ deadline = seconds }, and update's etag). */
+static void check_opts(lua_State *L, int idx) {
+  if (!lua_isnoneornil(L, idx)) luaL_checktype(L, idx, LUA_TTABLE);
+}
+
+/* client:create(ref [, opts]) -> referral | nil, err. Validated and encoded first, with the
+ * same code as referrals.encode_valid: an invalid table sends nothing. */
 static int l_create(lua_State *L) {
   check_client(L);
   luaL_checktype(L, 2, LUA_TTABLE);
+  check_opts(L, 3);
+  double deadline = call_deadline(L, 3);
   referrals_ctx *ctx = referrals_ctx_acquire(L);
   referrals_client *c = NULL;
   referrals_referral *r = NULL;
+  call k = {L, NULL, 0, 0};
   int rc = referrals_encode_table(L, ctx, 2, REFERRALS_MODE_CREATE);
-  if (rc == REFERRALS_OK) rc = ready(L, ctx, &c);
+  if (rc == REFERRALS_OK) rc = begin(L, ctx, deadline, &k, &c);
   if (rc == REFERRALS_OK)
     rc = referrals_create(c, ctx->out.data, ctx->out.len, ctx->arena, &r, &ctx->err);
+  end(L, &k);
   if (rc == REFERRALS_OK) push_referral(L, ctx, r);
-  return referrals_ctx_finish(L, ctx, rc);
+  return conclude(L, ctx, &k, rc);
 }
 
-/* client:get(id) -> referral | nil, err */
+/* client:get(id [, opts]) -> referral | nil, err */
 static int l_get(lua_State *L) {
   check_client(L);
   size_t len;
   const char *id = luaL_checklstring(L, 2, &len);
+  check_opts(L, 3);
+  double deadline = call_deadline(L, 3);
   referrals_ctx *ctx = referrals_ctx_acquire(L);
   referrals_client *c = NULL;
   referrals_referral *r = NULL;
-  int rc = ready(L, ctx, &c);
+  call k = {L, NULL, 0, 0};
+  int rc = begin(L, ctx, deadline, &k, &c);
   if (rc == REFERRALS_OK) rc = referrals_get(c, id, len, ctx->arena, &r, &ctx->err);
+  end(L, &k);
   if (rc == REFERRALS_OK) push_referral(L, ctx, r);
-  return referrals_ctx_finish(L, ctx, rc);
+  return conclude(L, ctx, &k, rc);
 }
 
 /* { value = { referral... }, next = url_or_nil, count = n_or_nil } */
@@ -314,13 +470,16 @@ static int l_list(lua_State *L) {
   int t = lua_type(L, 2);
   luaL_argcheck(L, t == LUA_TNONE || t == LUA_TNIL || t == LUA_TTABLE || t == LUA_TSTRING, 2,
                 "query table or next link expected");
+  check_opts(L, 3);
+  double deadline = call_deadline(L, 3);
   referrals_ctx *ctx = referrals_ctx_acquire(L);
   referrals_client *c = NULL;
   referrals_page *page = NULL;
   referrals_query q;
   memset(&q, 0, sizeof q);
+  call k = {L, NULL, 0, 0};
   int rc = t == LUA_TTABLE ? referrals_lua_query(L, ctx, 2, &q) : REFERRALS_OK;
-  if (rc == REFERRALS_OK) rc = ready(L, ctx, &c);
+  if (rc == REFERRALS_OK) rc = begin(L, ctx, deadline, &k, &c);
   if (rc == REFERRALS_OK && t == LUA_TSTRING) {
     size_t len;
     const char *link = lua_tolstring(L, 2, &len);
@@ -328,8 +487,9 @@ static int l_list(lua_State *L) {
   } else if (rc == REFERRALS_OK) {
     rc = referrals_list(c, &q, ctx->arena, &page, &ctx->err);
   }
+  end(L, &k);
   if (rc == REFERRALS_OK) push_page(L, ctx, page);
-  return referrals_ctx_finish(L, ctx, rc);
+  return conclude(L, ctx, &k, rc);
 }
 
 /* A string member of the table at idx, pushed (so it stays alive while the call runs), or
@@ -368,26 +528,33 @@ static int l_update(lua_State *L) {
   size_t id_len = 0, etag_len = 0;
   const char *id = lua_tolstring(L, 5, &id_len);
   const char *etag = lua_tolstring(L, 6, &etag_len);
+  double deadline = call_deadline(L, 4);
 
   referrals_ctx *ctx = referrals_ctx_acquire(L);
   referrals_client *c = NULL;
   referrals_referral *r = NULL;
+  call k = {L, NULL, 0, 0};
   int rc = id ? REFERRALS_OK
               : referrals_error_set(&ctx->err, REFERRALS_E_VALIDATION, "id", "id",
                                     "id: the referral table has no string id");
   if (rc == REFERRALS_OK) rc = referrals_lua_patch(L, ctx, 3);
-  if (rc == REFERRALS_OK) rc = ready(L, ctx, &c);
+  if (rc == REFERRALS_OK) rc = begin(L, ctx, deadline, &k, &c);
   if (rc == REFERRALS_OK)
     rc = referrals_update(c, id, id_len, ctx->out.data, ctx->out.len, etag, etag_len, ctx->arena,
                           &r, &ctx->err);
+  end(L, &k);
   if (rc == REFERRALS_OK) push_referral(L, ctx, r);
-  return referrals_ctx_finish(L, ctx, rc);
+  return conclude(L, ctx, &k, rc);
 }
 
 /* client:close(): frees the connection and the buffers now; later calls get nil, err
  * (code "closed"). Also __gc and __close. */
 static int l_close(lua_State *L) {
   lclient *lc = check_client(L);
+  if (lc->held) { /* the run's transfers use the client's memory until it returns */
+    lc->close_pending = 1;
+    return 0;
+  }
   referrals_client_free(lc->c);
   lc->c = NULL;
   return 0;
@@ -400,6 +567,38 @@ static int l_tostring(lua_State *L) {
   lua_rawgeti(L, -1, BASE_URL);
   lua_pushfstring(L, "referrals.client (%s%s)", lua_tostring(L, -1), lc->c ? "" : ", closed");
   return 1;
+}
+
+/* core.post_form(opts, path, form) -> status, answer | nil, err: the token
+ * request of lua/referrals/auth.lua (spec §4), over the module's own libcurl layer. opts are
+ * referrals.new's (base_url = the authority, TLS, timeouts, retries), without a token; the
+ * answer is its JSON body as a Lua value (a body that is not JSON: nil, err). The
+ * form may hold a secret: it never appears in an error, and its buffer is libcurl's only
+ * while the call runs. */
+static int l_post_form(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  const char *path = luaL_checkstring(L, 2);
+  size_t len;
+  const char *form = luaL_checklstring(L, 3, &len);
+  lua_settop(L, 3);
+  referrals_client_options o;
+  read_options(L, &o);
+  lclient *lc = lua_newuserdata(L, sizeof *lc); /* 4: frees the client if a push raises */
+  memset(lc, 0, sizeof *lc);
+  luaL_getmetatable(L, CLIENT_MT);
+  lua_setmetatable(L, 4);
+  referrals_error err;
+  referrals_error_clear(&err);
+  lc->c = referrals_client_new(&o, &err);
+  if (!lc->c) raise_client_error(L, &err);
+  int rc = referrals_client_post_form(lc->c, path, form, len, &err);
+  const referrals_response *r = referrals_client_response(lc->c);
+  lua_pushinteger(L, (lua_Integer)r->status);
+  if (rc == REFERRALS_OK) rc = referrals_push_json(L, r->body, r->body_len, &err);
+  if (rc != REFERRALS_OK) err.status = r->status;
+  referrals_client_free(lc->c);
+  lc->c = NULL;
+  return rc == REFERRALS_OK ? 2 : referrals_push_error(L, &err);
 }
 
 /* referrals.error(fields) -> fields as an error object: the Lua helpers (client.lua) refuse
@@ -418,11 +617,31 @@ static int l_error(lua_State *L) {
   return 1;
 }
 
+int referrals_client_ready(lua_State *L, referrals_ctx *ctx, referrals_client **out) {
+  return ready(L, ctx, out);
+}
+
+int referrals_client_hold(lua_State *L, int hold) {
+  lclient *lc = check_client(L);
+  if (hold && lc->held) return 0;
+  lc->held = hold;
+  if (!hold && lc->close_pending) l_close(L);
+  return 1;
+}
+
 static const luaL_Reg methods[] = {{"create", l_create}, {"get", l_get},     {"list", l_list},
+                                   {"create_many", referrals_l_create_many},
+                                   {"get_many", referrals_l_get_many},
                                    {"update", l_update}, {"close", l_close}, {NULL, NULL}};
 
+/* Unreachable, so no run holds it (a run keeps its client on the stack). */
+static int l_gc(lua_State *L) {
+  check_client(L)->held = 0;
+  return l_close(L);
+}
+
 static const luaL_Reg metamethods[] = {
-    {"__gc", l_close}, {"__close", l_close}, {"__tostring", l_tostring}, {NULL, NULL}};
+    {"__gc", l_gc}, {"__close", l_close}, {"__tostring", l_tostring}, {NULL, NULL}};
 
 void referrals_client_open(lua_State *L, int module) {
   /* libcurl's global state, once per process: later calls only count up. Before libcurl
@@ -445,4 +664,6 @@ void referrals_client_open(lua_State *L, int module) {
   lua_setfield(L, module, "new");
   lua_pushcfunction(L, l_error);
   lua_setfield(L, module, "error");
+  lua_pushcfunction(L, l_post_form);
+  lua_setfield(L, module, "post_form");
 }

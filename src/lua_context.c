@@ -14,6 +14,8 @@ static int ctx_gc(lua_State *L) {
   ctx->arena = NULL;
   referrals_buffer_free(&ctx->out);
   referrals_buffer_free(&ctx->scratch);
+  referrals_key_index_free(ctx->keys);
+  ctx->keys = NULL;
   return 0;
 }
 
@@ -26,7 +28,8 @@ static referrals_ctx *ctx_new(lua_State *L, int schema_ref) {
   luaL_getmetatable(L, REFERRALS_CTX_MT);
   lua_setmetatable(L, -2);
   ctx->arena = referrals_arena_new();
-  if (!ctx->arena) luaL_error(L, "referrals: out of memory");
+  ctx->keys = referrals_key_index_new();
+  if (!ctx->arena || !ctx->keys) luaL_error(L, "referrals: out of memory");
   return ctx;
 }
 

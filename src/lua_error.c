@@ -18,6 +18,12 @@ static void set_number(lua_State *L, const char *name, double value) {
   lua_setfield(L, -2, name);
 }
 
+/* Counts and offsets are integers (math.type "integer" on 5.3+). */
+static void set_integer(lua_State *L, const char *name, long value) {
+  lua_pushinteger(L, (lua_Integer)value);
+  lua_setfield(L, -2, name);
+}
+
 int referrals_push_error(lua_State *L, const referrals_error *err) {
   lua_pushnil(L);
   lua_createtable(L, 0, 8);
@@ -27,10 +33,10 @@ int referrals_push_error(lua_State *L, const referrals_error *err) {
   set_string(L, "field", err->field);
   set_string(L, "target", err->target);
   set_string(L, "request_id", err->request_id);
-  if (err->position >= 0) set_number(L, "position", (double)err->position);
-  if (err->status) set_number(L, "status", (double)err->status);
+  if (err->position >= 0) set_integer(L, "position", err->position);
+  if (err->status) set_integer(L, "status", err->status);
   if (err->retry_after >= 0) set_number(L, "retry_after", err->retry_after);
-  if (err->attempts) set_number(L, "attempts", err->attempts);
+  if (err->attempts) set_integer(L, "attempts", err->attempts);
   lua_pushboolean(L, err->retryable);
   lua_setfield(L, -2, "retryable");
   luaL_getmetatable(L, REFERRALS_ERROR_MT);

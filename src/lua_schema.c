@@ -2,9 +2,13 @@
  * lua_schema.c: the descriptors as Lua tables, built once at module load. For each type,
  * one table maps field index -> interned key string and key string -> field index, so
  * converting a struct to a table pushes keys with lua_rawgeti (no hashing of new strings)
- * and converting a table to a struct finds a key's field with one lua_rawget. Also the enum
+ * (a table to a struct finds a key's field in the C key index below). Also the enum
  * tables of the module (referrals.Status.Active == "Active"...) and referrals.schema.
  */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "lua_binding.h"
 
 int referrals_schema_build(lua_State *L) {
@@ -22,6 +26,75 @@ int referrals_schema_build(lua_State *L) {
     lua_rawseti(L, -2, (int)t->index + 1);
   }
   return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+/* ---- key index ----------------------------------------------------------------------
+ * Per type, an open-addressed table of (field index + 1), 0 for an empty slot, at least
+ * twice the fields in size; a probe ends at an empty slot. Built from the descriptors, so
+ * it lists no field by hand. */
+typedef struct key_table {
+  uint32_t offset; /* of the type's slots in referrals_key_index.slots */
+  uint32_t mask;   /* slots - 1 */
+} key_table;
+
+struct referrals_key_index {
+  key_table *tables; /* [type.index] */
+  uint8_t *slots;
+};
+
+/* Cheap and good enough: collisions cost a probe, never a wrong answer. len > 0. */
+static uint32_t key_hash(const char *k, size_t len) {
+  uint32_t h = (uint32_t)len;
+  h = h * 31u + (unsigned char)k[0];
+  h = h * 31u + (unsigned char)k[len / 2];
+  h = h * 31u + (unsigned char)k[len - 1];
+  return h ^ (h >> 5);
+}
+
+struct referrals_key_index *referrals_key_index_new(void) {
+  size_t nslots = 0;
+  for (unsigned i = 0; i < referrals_all_types_count; i++) {
+    uint32_t size = 4;
+    while (size < 2 * referrals_all_types[i]->nfields) size *= 2;
+    nslots += size;
+  }
+  size_t tables_size = referrals_all_types_count * sizeof(key_table);
+  struct referrals_key_index *ix = malloc(sizeof *ix + tables_size + nslots);
+  if (!ix) return NULL;
+  ix->tables = (key_table *)(ix + 1);
+  ix->slots = (uint8_t *)ix->tables + tables_size;
+  memset(ix->slots, 0, nslots);
+  uint32_t offset = 0;
+  for (unsigned i = 0; i < referrals_all_types_count; i++) {
+    const referrals_type *t = referrals_all_types[i];
+    uint32_t size = 4;
+    while (size < 2 * t->nfields) size *= 2;
+    key_table *kt = &ix->tables[t->index];
+    kt->offset = offset;
+    kt->mask = size - 1;
+    for (unsigned f = 0; f < t->nfields; f++) {
+      uint32_t h = key_hash(t->fields[f].key, t->fields[f].key_len) & kt->mask;
+      while (ix->slots[offset + h]) h = (h + 1) & kt->mask;
+      ix->slots[offset + h] = (uint8_t)(f + 1);
+    }
+    offset += size;
+  }
+  return ix;
+}
+
+void referrals_key_index_free(struct referrals_key_index *ix) { free(ix); }
+
+const referrals_field *referrals_key_index_find(const struct referrals_key_index *ix,
+                                                const referrals_type *t, const char *key,
+                                                size_t len) {
+  if (len == 0) return NULL; /* no wire key is empty */
+  const key_table *kt = &ix->tables[t->index];
+  const uint8_t *slots = ix->slots + kt->offset;
+  for (uint32_t h = key_hash(key, len) & kt->mask; slots[h]; h = (h + 1) & kt->mask) {
+    const referrals_field *f = &t->fields[slots[h] - 1];
+    if (f->key_len == len && memcmp(f->key, key, len) == 0) return f;
+  }
+  return NULL;
 }
 
 void referrals_schema_push(lua_State *L, referrals_ctx *ctx) {

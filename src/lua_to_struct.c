@@ -23,7 +23,6 @@ typedef struct conv {
   lua_State *L;
   referrals_ctx *ctx;
   int strict;
-  int schema; /* stack index of the schema tables */
   segment path[2 * REFERRALS_MAX_DEPTH];
   int depth;
 } conv;
@@ -77,12 +76,10 @@ static int type_error(conv *c, const char *expected, int idx) {
 
 static int table_to_object(conv *c, int idx, const referrals_type *t, void **out);
 
-static int is_null(lua_State *L, int idx) {
-  return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL;
-}
-
-static int set_string(conv *c, int idx, const referrals_enum *e, referrals_value *v) {
-  if (lua_type(c->L, idx) != LUA_TSTRING) return type_error(c, "string", idx);
+/* lt is lua_type(idx), read once by convert_value: each Lua API call costs tens of
+ * instructions and a walk makes several per member (issue 5 profile). */
+static int set_string(conv *c, int idx, int lt, const referrals_enum *e, referrals_value *v) {
+  if (lt != LUA_TSTRING) return type_error(c, "string", idx);
   size_t len;
   v->as.string = lua_tolstring(c->L, idx, &len);
   if (len > UINT32_MAX) return fail(c, "too_large", "string too long");
@@ -93,8 +90,8 @@ static int set_string(conv *c, int idx, const referrals_enum *e, referrals_value
 }
 
 /* A datetime is a spec string, or epoch seconds as a Lua number (issue 2). */
-static int set_datetime(conv *c, int idx, referrals_value *v) {
-  if (lua_type(c->L, idx) != LUA_TNUMBER) return set_string(c, idx, NULL, v);
+static int set_datetime(conv *c, int idx, int lt, referrals_value *v) {
+  if (lt != LUA_TNUMBER) return set_string(c, idx, lt, NULL, v);
   char text[32];
   size_t n = referrals_datetime_format((double)lua_tonumber(c->L, idx), text);
   if (n == 0) return fail(c, "datetime", "epoch seconds out of the years 0001-9999");
@@ -106,8 +103,8 @@ static int set_datetime(conv *c, int idx, referrals_value *v) {
   return REFERRALS_OK;
 }
 
-static int set_number(conv *c, int idx, referrals_value *v) {
-  if (lua_type(c->L, idx) != LUA_TNUMBER) return type_error(c, "number", idx);
+static int set_number(conv *c, int idx, int lt, referrals_value *v) {
+  if (lt != LUA_TNUMBER) return type_error(c, "number", idx);
   v->state = REFERRALS_SET;
 #if REFERRALS_HAS_INTEGERS
   if (lua_isinteger(c->L, idx)) {
@@ -147,10 +144,10 @@ static int convert_value(conv *c, int idx, uint8_t kind, const referrals_field *
                          referrals_value *v);
 
 /* An array is a sequence 1..n and nothing else; an empty table is an empty array. */
-static int table_to_array(conv *c, int idx, const referrals_field *f, uint8_t item_kind,
+static int table_to_array(conv *c, int idx, int lt, const referrals_field *f, uint8_t item_kind,
                           referrals_value *v) {
   lua_State *L = c->L;
-  if (lua_type(L, idx) != LUA_TTABLE) return type_error(c, "array", idx);
+  if (lt != LUA_TTABLE) return type_error(c, "array", idx);
   size_t n = lua_rawlen(L, idx), count = 0;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
@@ -184,27 +181,30 @@ static int table_to_array(conv *c, int idx, const referrals_field *f, uint8_t it
 static int convert_value(conv *c, int idx, uint8_t kind, const referrals_field *f,
                          referrals_value *v) {
   lua_State *L = c->L;
-  if (is_null(L, idx)) {
+  int lt = lua_type(L, idx);
+  if (lt == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL) { /* null */
     v->state = REFERRALS_NULL;
     return REFERRALS_OK;
   }
   switch (kind) {
-    case REFERRALS_KIND_STRING: return set_string(c, idx, NULL, v);
-    case REFERRALS_KIND_ENUM: return set_string(c, idx, f->enumeration, v);
-    case REFERRALS_KIND_DATETIME: return set_datetime(c, idx, v);
+    case REFERRALS_KIND_STRING: return set_string(c, idx, lt, NULL, v);
+    case REFERRALS_KIND_ENUM: return set_string(c, idx, lt, f->enumeration, v);
+    case REFERRALS_KIND_DATETIME: return set_datetime(c, idx, lt, v);
     case REFERRALS_KIND_BOOL:
-      if (lua_type(L, idx) != LUA_TBOOLEAN) return type_error(c, "boolean", idx);
+      if (lt != LUA_TBOOLEAN) return type_error(c, "boolean", idx);
       v->state = REFERRALS_SET;
       v->as.boolean = lua_toboolean(L, idx);
       return REFERRALS_OK;
-    case REFERRALS_KIND_NUMBER: return set_number(c, idx, v);
+    case REFERRALS_KIND_NUMBER: return set_number(c, idx, lt, v);
     case REFERRALS_KIND_OBJECT: {
-      if (lua_type(L, idx) != LUA_TTABLE) return type_error(c, "object", idx);
+      if (lt != LUA_TTABLE) return type_error(c, "object", idx);
       v->state = REFERRALS_SET;
       return table_to_object(c, idx, f->type, &v->as.object);
     }
-    case REFERRALS_KIND_OBJECT_ARRAY: return table_to_array(c, idx, f, REFERRALS_KIND_OBJECT, v);
-    case REFERRALS_KIND_STRING_ARRAY: return table_to_array(c, idx, f, REFERRALS_KIND_STRING, v);
+    case REFERRALS_KIND_OBJECT_ARRAY:
+      return table_to_array(c, idx, lt, f, REFERRALS_KIND_OBJECT, v);
+    case REFERRALS_KIND_STRING_ARRAY:
+      return table_to_array(c, idx, lt, f, REFERRALS_KIND_STRING, v);
     default: { /* JSON */
       size_t len;
       int rc = raw_json(c, idx, &v->as.string, &len);
@@ -254,8 +254,6 @@ static int table_to_object(conv *c, int idx, const referrals_type *t, void **out
   if (!obj) return referrals_error_set(&c->ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL,
                                        "out of memory");
   *out = obj;
-  lua_rawgeti(L, c->schema, (int)t->index + 1);
-  int keys = lua_gettop(L);
   int rc = REFERRALS_OK;
   lua_pushnil(L);
   while (rc == REFERRALS_OK && lua_next(L, idx)) {
@@ -266,14 +264,15 @@ static int table_to_object(conv *c, int idx, const referrals_type *t, void **out
                luaL_typename(L, key));
       rc = fail(c, "type", detail);
     } else {
-      lua_pushvalue(L, key);
-      lua_rawget(L, keys);
-      lua_Integer fi = lua_tointeger(L, -1);
-      lua_pop(L, 1);
-      if (fi == 0) {
+      /* The member is found from the key's bytes in the context's key index (a hash in
+       * C), not with a lua_rawget in a Lua table of keys: that took four API calls per
+       * member (push, rawget, tointeger, pop). */
+      size_t klen;
+      const char *k = lua_tolstring(L, key, &klen);
+      const referrals_field *f = referrals_key_index_find(c->ctx->keys, t, k, klen);
+      if (!f) {
         rc = unknown_key(c, t, obj, key, val);
       } else {
-        const referrals_field *f = &t->fields[fi - 1];
         rc = push_segment(c, f->key, f->key_len, 0);
         if (rc == REFERRALS_OK) {
           rc = convert_value(c, val, f->kind, f, REFERRALS_FIELD_VALUE(obj, t, f));
@@ -284,7 +283,6 @@ static int table_to_object(conv *c, int idx, const referrals_type *t, void **out
     lua_pop(L, 1); /* the value; the key stays for lua_next */
   }
   if (rc != REFERRALS_OK) lua_pop(L, 1); /* the key lua_next left */
-  lua_pop(L, 1);                         /* keys */
   return rc;
 }
 
@@ -297,15 +295,11 @@ int referrals_lua_to_value(lua_State *L, referrals_ctx *ctx, int idx, const refe
   c.depth = 0;
   idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
   push_segment(&c, path, strlen(path), 0);
-  referrals_schema_push(L, ctx);
-  c.schema = lua_gettop(L);
   uint8_t kind = f->kind;
   if (as_item)
     kind = kind == REFERRALS_KIND_OBJECT_ARRAY ? REFERRALS_KIND_OBJECT : REFERRALS_KIND_STRING;
   memset(out, 0, sizeof *out);
-  int rc = convert_value(&c, idx, kind, f, out);
-  lua_pop(L, 1);
-  return rc;
+  return convert_value(&c, idx, kind, f, out);
 }
 
 int referrals_table_to_struct(lua_State *L, referrals_ctx *ctx, int idx, const referrals_type *t,
@@ -316,9 +310,5 @@ int referrals_table_to_struct(lua_State *L, referrals_ctx *ctx, int idx, const r
   c.strict = strict;
   c.depth = 0;
   idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
-  referrals_schema_push(L, ctx);
-  c.schema = lua_gettop(L);
-  int rc = table_to_object(&c, idx, t, out);
-  lua_pop(L, 1);
-  return rc;
+  return table_to_object(&c, idx, t, out);
 }

@@ -76,8 +76,12 @@ const referrals_field *referrals_field_find(const referrals_type *t, const char 
 }
 
 int referrals_enum_find(const referrals_enum *e, const char *s, size_t len) {
+  /* No enum value is empty; for the rest, compare the first byte before paying strlen: every
+   * value of a walk goes through here and most candidates differ at once (issue 5). */
+  if (len == 0) return -1;
   for (unsigned i = 0; i < e->count; i++) {
-    if (strlen(e->values[i]) == len && memcmp(e->values[i], s, len) == 0) return (int)i;
+    const char *v = e->values[i];
+    if (v[0] == s[0] && strlen(v) == len && memcmp(v, s, len) == 0) return (int)i;
   }
   return -1;
 }

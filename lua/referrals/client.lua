@@ -2,6 +2,7 @@
 -- added to the methods of every client (referrals.Client, made by src/lua_client.c) and chain
 -- its C operations (create, get, list, update); all marshaling stays in C.
 -- Every helper returns its result or nil, err, except each, which raises (see there).
+-- @submodule referrals
 local core = require "referrals.core"
 
 local Client = core.Client

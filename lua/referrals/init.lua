@@ -7,5 +7,7 @@ require "referrals.client" -- adds each, related, set_status, connect, create_sh
 
 local M = {}
 for k, v in pairs(core) do M[k] = v end
+M.post_form = nil -- the token request primitive of referrals.auth, not an API of its own
+M.auth = require "referrals.auth" -- token functions: refresh_token, password (spec §4)
 
 return M
