@@ -25,5 +25,10 @@ build = {
     REFERRALS_LMOD_DIR = "$(LUADIR)",
     REFERRALS_BUILD_TOOLS = "OFF",
     REFERRALS_BUILD_TESTS = "OFF",
+    REFERRALS_INSTALL_DEV = "OFF", -- the C headers and library are for CMake installs
+    REFERRALS_INSTALL_CLI = "OFF", -- install.bin below: LuaRocks wraps it for its tree
+  },
+  install = {
+    bin = { referrals = "bin/referrals" },
   },
 }

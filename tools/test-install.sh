@@ -1,9 +1,12 @@
 #!/bin/sh
 # Installs the rock offline (luarocks make --deps-mode=none) into a temporary tree for Lua
-# 5.1, 5.3, 5.4 and LuaJIT, then loads the installed copy from outside the source tree and
-# round-trips a referral with it. Prints one TAP line per Lua.
+# 5.1, 5.3, 5.4 and LuaJIT, then loads the installed copy from outside the source tree,
+# round-trips a referral with it and runs the installed `referrals validate`. Then installs
+# with `cmake --install` into a temporary prefix, builds examples/c/create.c against it with
+# pkg-config (referrals.pc) and runs the installed command. Prints one TAP line per check.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
+request="$top/../shared/fixtures/create-request.json"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 n=0
@@ -33,12 +36,33 @@ CFG
       assert(package.searchpath == nil or package.searchpath("referrals.core", package.cpath):find("tree", 1, true))
       local t = assert(r.decode([[{"type":"Shared","details":{"dealValue":5}}]]))
       assert(r.encode(t) == [[{"type":"Shared","details":{"dealValue":5}}]])
-      print("loaded referrals " .. r.VERSION)') >>"$work/log-$v" 2>&1; then
-    echo "ok $n - luarocks make --deps-mode=none installs and loads on $v"
+      print("loaded referrals " .. r.VERSION)' &&
+      "$tree/bin/referrals" validate - <"$request" | grep -qx '{"valid":true}') >>"$work/log-$v" 2>&1
+  then
+    echo "ok $n - luarocks make --deps-mode=none installs, loads and runs referrals on $v"
   else
     sed 's/^/# /' "$work/log-$v" | tail -20
-    echo "not ok $n - luarocks make --deps-mode=none installs and loads on $v"
+    echo "not ok $n - luarocks make --deps-mode=none installs, loads and runs referrals on $v"
   fi
   unset LUAROCKS_CONFIG
 done
+
+# cmake --install into a prefix; a C program built from the installed headers, library and
+# referrals.pc alone; the installed command, which names its own interpreter (lua5.4).
+n=$((n + 1))
+prefix="$work/prefix"
+if (cmake -S "$work/src" -B "$work/cmake" -DREFERRALS_LUA=5.4 -DREFERRALS_BUILD_TOOLS=OFF \
+  -DREFERRALS_BUILD_TESTS=OFF && cmake --build "$work/cmake" -j2 &&
+  cmake --install "$work/cmake" --prefix "$prefix" &&
+  cc -o "$work/create" "$top/examples/c/create.c" \
+    $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs referrals) &&
+  "$work/create" | grep -q '"type":"Independent"' &&
+  env LUA_PATH="$prefix/share/lua/5.4/?.lua;$prefix/share/lua/5.4/?/init.lua" \
+    LUA_CPATH="$prefix/lib/lua/5.4/?.so" "$prefix/bin/referrals" validate "$request" |
+    grep -qx '{"valid":true}') >"$work/log-cmake" 2>&1; then
+  echo "ok $n - cmake --install: the C example builds with pkg-config, referrals runs"
+else
+  sed 's/^/# /' "$work/log-cmake" | tail -20
+  echo "not ok $n - cmake --install: the C example builds with pkg-config, referrals runs"
+fi
 echo "1..$n"

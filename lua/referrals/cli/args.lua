@@ -1,0 +1,154 @@
+--- referrals.cli.args: the command line of `referrals`: the commands, their options, their
+-- help, and the parser. One table describes each command, so the parser and `--help` cannot
+-- disagree.
+-- @module referrals.cli.args
+
+local M = {}
+
+-- Options every command takes. A string value names the option's argument; true: a flag.
+local GLOBAL = {
+  { "base-url", "URL", "the API (default $REFERRALS_BASE_URL, else the Partner Center API)" },
+  { "token-command", "CMD", "run CMD and use what it prints as the token (default $REFERRALS_TOKEN)" },
+  { "json-errors", true, "after the one-line error on stderr, write the error object as JSON" },
+  { "help", true, "show this help" },
+}
+
+--- The commands, in the order `referrals --help` lists them. `args`: how many positional
+-- arguments (`n` exactly, or `min` and more); `offline`: needs no token nor server.
+M.commands = {
+  { name = "create", usage = "create FILE.json", args = { n = 1 },
+    summary = "create a referral from FILE.json; prints the created referral" },
+  { name = "share", usage = "share FILE.json [--partner ID] [--notes TEXT]", args = { n = 1 },
+    summary = "create a shared referral and its connected half; prints both",
+    details = "The two steps of spec §3.2. If the second fails, the error (with --json-errors)\n"
+      .. "carries the first referral as \"created\".",
+    options = { { "partner", "ID", "the partner's BusinessProfileLocation id (default msft)" },
+      { "notes", "TEXT", "the invitation notes (inviteContext.notes)" } } },
+  { name = "get", usage = "get ID", args = { n = 1 }, summary = "print one referral" },
+  { name = "list", usage = "list [--filter ODATA | --engagement ID | --status S] [--all]",
+    args = { n = 0 },
+    summary = "print referrals as a JSON array: the first page, or all with --all",
+    options = { { "filter", "ODATA", "a raw OData $filter, e.g. \"status eq 'Active'\"" },
+      { "engagement", "ID", "only the referrals of this engagement" },
+      { "status", "S", "only the referrals with this status (with --engagement: both)" },
+      { "all", true, "follow every next link (a progress bar on stderr when it is a terminal)" } } },
+  { name = "update", usage = "update ID PATH=VALUE... [--etag E]", args = { min = 2 },
+    summary = "change a referral (JSON Patch); prints the updated referral",
+    details = "PATH=text sets a string, PATH:=json any JSON value:\n"
+      .. "  referrals update ID status=Closed substatus=Won details.dealValue:=10000",
+    options = { { "etag", "E", "send If-Match: E (a stale one fails with 412)" } } },
+  { name = "bulk", usage = "bulk FILE.jsonl [--concurrency N]", args = { n = 1 },
+    summary = "create one referral per line of FILE.jsonl; JSON lines out",
+    details = "Prints one JSON line per input line, in input order: the created referral, or\n"
+      .. "{\"line\":N,\"error\":{...}}. Blank lines are skipped. The exit code is the first\n"
+      .. "failure's.",
+    options = { { "concurrency", "N", "requests in flight at once, 1 to 256 (default 1)" } } },
+  { name = "validate", usage = "validate FILE.json", args = { n = 1 }, offline = true,
+    summary = "check FILE.json for create, offline; prints {\"valid\":true}" },
+}
+for _, c in ipairs(M.commands) do M.commands[c.name] = c end
+
+local EXIT_CODES = "exit codes: 0 ok, 1 API/HTTP error, 2 usage, 3 validation, 4 transport"
+
+local function option_lines(out, options)
+  for _, o in ipairs(options or {}) do
+    local left = "--" .. o[1] .. (o[2] == true and "" or " " .. o[2])
+    out[#out + 1] = ("  %-22s %s"):format(left, o[3])
+  end
+end
+
+--- The help text of a command, or of the whole program when command is nil.
+-- @tparam[opt] table command one of M.commands
+-- @treturn string
+function M.help(command)
+  local out = {}
+  if command then
+    out[1] = "usage: referrals " .. command.usage .. " [options]"
+    out[2] = ""
+    out[3] = command.summary .. "."
+    if command.details then out[4] = command.details end
+    if command.usage:find("FILE", 1, true) then out[#out + 1] = "FILE may be - for stdin." end
+    out[#out + 1] = ""
+    out[#out + 1] = "options:"
+    option_lines(out, command.options)
+  else
+    out[1] = "usage: referrals COMMAND [options]   (referrals COMMAND --help for details)"
+    out[2] = ""
+    out[3] = "commands:"
+    for _, c in ipairs(M.commands) do out[#out + 1] = ("  %-22s %s"):format(c.name, c.summary) end
+    out[#out + 1] = ""
+    out[#out + 1] = "options:"
+    out[#out + 1] = ("  %-22s %s"):format("--version", "print the version")
+  end
+  option_lines(out, GLOBAL)
+  out[#out + 1] = ""
+  out[#out + 1] = "The token comes from $REFERRALS_TOKEN or --token-command, never from an argument"
+  out[#out + 1] = "(arguments show in ps). Output is JSON on stdout, indented on a terminal."
+  out[#out + 1] = EXIT_CODES
+  return table.concat(out, "\n") .. "\n"
+end
+
+local function find_option(command, name)
+  for _, list in ipairs { GLOBAL, command and command.options or {} } do
+    for _, o in ipairs(list) do
+      if o[1] == name then return o end
+    end
+  end
+end
+
+local function count_ok(spec, n)
+  if spec.n then return n == spec.n end
+  return n >= spec.min
+end
+
+--- Parses the arguments after the program name.
+-- @tparam {string,...} argv the arguments
+-- @treturn table|nil `{ command = <one of M.commands, or nil>, options = { name = value },
+-- args = { ... }, version = true|nil }`
+-- @treturn[opt] string the usage error
+function M.parse(argv)
+  local parsed = { options = {}, args = {} }
+  local i, only_args = 1, false
+  while i <= #argv do
+    local a = argv[i]
+    local name, inline = a:match("^%-%-([%w-]+)=(.*)$")
+    name = name or a:match("^%-%-([%w-]+)$")
+    if only_args or not name then
+      if a == "--" and not only_args then
+        only_args = true
+      elseif not parsed.command and not only_args then
+        parsed.command = M.commands[a]
+        if not parsed.command then return nil, ("unknown command '%s'"):format(a) end
+      else
+        parsed.args[#parsed.args + 1] = a
+      end
+    elseif name == "version" and not parsed.command then
+      parsed.version = true
+    elseif name == "token" then
+      return nil, "--token is refused (arguments show in ps): set REFERRALS_TOKEN or use --token-command"
+    else
+      local o = find_option(parsed.command, name)
+      if not o then return nil, ("unknown option '--%s'"):format(name) end
+      local value = true
+      if o[2] ~= true then
+        value = inline
+        if not value then
+          i = i + 1
+          value = argv[i]
+        end
+        if not value then return nil, ("--%s needs a value (%s)"):format(name, o[2]) end
+      elseif inline then
+        return nil, ("--%s takes no value"):format(name)
+      end
+      parsed.options[name] = value
+    end
+    i = i + 1
+  end
+  local c = parsed.command
+  if c and not parsed.options.help and not count_ok(c.args, #parsed.args) then
+    return nil, ("wrong number of arguments: referrals %s"):format(c.usage)
+  end
+  return parsed
+end
+
+return M

@@ -1,0 +1,274 @@
+--- referrals.cli: the `referrals` command (bin/referrals is `os.exit(require("referrals.cli")
+-- .main(arg))`). Each command returns a result or nil, err; main turns err into one line on
+-- stderr and an exit code. See `referrals --help`.
+-- @module referrals.cli
+local referrals = require "referrals"
+local args = require "referrals.cli.args"
+local output = require "referrals.cli.output"
+local progress = require "referrals.cli.progress"
+
+local M = {}
+
+--- Exit codes by error category: 0 ok, 1 API/HTTP error (also json, auth, memory), 2 usage,
+-- 3 validation, 4 transport.
+M.EXIT = { usage = 2, validation = 3, transport = 4 }
+
+local function usage_error(fmt, ...)
+  return referrals.error { category = "usage", code = "usage", message = fmt:format(...) }
+end
+
+-- The text of FILE, or of stdin for "-".
+local function read_input(name)
+  if name == "-" then return io.stdin:read("*a") end
+  local f, why = io.open(name, "rb")
+  if not f then return nil, usage_error("cannot read %s", why) end
+  local text = f:read("*a")
+  f:close()
+  return text
+end
+
+-- A referral from JSON text. The input is the user's: its faults are validation errors
+-- (exit 3), not the service's JSON errors; field says where (FILE, "stdin", "line N").
+local function decode_input(text, where)
+  local ref, err = referrals.decode(text)
+  if ref then return ref end
+  return nil, referrals.error { category = "validation", code = err.code, field = where,
+    position = err.position, message = where .. ": " .. err.message }
+end
+
+local function read_referral(name)
+  local text, err = read_input(name)
+  if not text then return nil, err end
+  return decode_input(text, name == "-" and "stdin" or name)
+end
+
+-- Runs the token command; its output (trimmed) is the token. The token is never echoed:
+-- failures only say how the command ended.
+local function command_token(command)
+  local p = io.popen("(" .. command .. "); printf '\\n%s' $?")
+  local out = p:read("*a")
+  p:close()
+  local token, status = out:match("^%s*(.-)%s*\n(%d+)$")
+  if status ~= "0" or token == "" then
+    return nil, referrals.error { category = "auth", code = "token_command",
+      message = ("the token command %s"):format(status == "0" and "printed nothing"
+        or "failed with status " .. tostring(status)) }
+  end
+  return token
+end
+
+local function new_client(options)
+  local token = os.getenv("REFERRALS_TOKEN")
+  if options["token-command"] then
+    local err
+    token, err = command_token(options["token-command"])
+    if not token then return nil, err end
+  end
+  if not token or token == "" then
+    return nil, usage_error("no token: set REFERRALS_TOKEN or use --token-command CMD")
+  end
+  local base_url = options["base-url"] or os.getenv("REFERRALS_BASE_URL")
+  if base_url == "" then base_url = nil end
+  local ok, client = pcall(referrals.new, { token = token, base_url = base_url })
+  if not ok then -- a refused option raises "bad argument #1 to 'new' (option 'base_url': ...)"
+    return nil, usage_error("%s", (tostring(client):gsub("^.-%((.*)%)$", "%1")))
+  end
+  return client
+end
+
+local function print_referral(ref)
+  output.print(assert(output.json(ref, ref ~= true)))
+  return true
+end
+
+local function print_referrals(list)
+  local parts = {}
+  for i, r in ipairs(list) do parts[i] = assert(output.json(r, true)) end
+  output.print("[" .. table.concat(parts, ",") .. "]")
+  return true
+end
+
+local commands = {}
+
+function commands.validate(_, argv)
+  local ref, err = read_referral(argv[1])
+  if not ref then return nil, err end
+  local ok, verr = referrals.validate(ref)
+  if not ok then return nil, verr end
+  output.print('{"valid":true}')
+  return true
+end
+
+function commands.create(client, argv)
+  local ref, err = read_referral(argv[1])
+  if not ref then return nil, err end
+  local created
+  created, err = client:create(ref)
+  if not created then return nil, err end
+  return print_referral(created)
+end
+
+function commands.share(client, argv, options)
+  local ref, err = read_referral(argv[1])
+  if not ref then return nil, err end
+  local mine, other = client:create_shared(ref, { partner = options.partner,
+    invite = options.notes and { notes = options.notes } })
+  if not mine then return nil, other end -- other: the err, with err.created after step 1
+  return print_referrals { mine, other }
+end
+
+function commands.get(client, argv)
+  local ref, err = client:get(argv[1])
+  if not ref then return nil, err end
+  return print_referral(ref)
+end
+
+-- The query of `list`: --filter is raw OData; --engagement and --status are equality
+-- conditions the module escapes.
+local function list_query(options)
+  if options.filter and (options.engagement or options.status) then
+    return nil, usage_error("--filter cannot be combined with --engagement or --status")
+  end
+  local filter = options.filter
+  if options.engagement or options.status then
+    filter = { engagementId = options.engagement, status = options.status }
+  end
+  return { filter = filter }
+end
+
+function commands.list(client, _, options)
+  local query, err = list_query(options)
+  if not query then return nil, err end
+  local bar = options.all and progress.new()
+  query.count = bar and bar.shown or nil -- the bar's total: @odata.count
+  local all = {}
+  local page
+  page, err = client:list(query)
+  while page do
+    for _, r in ipairs(page.value) do all[#all + 1] = r end
+    if bar then bar:update(#all, nil, page.count) end
+    if not (options.all and page.next) then break end
+    page, err = client:list(page.next)
+  end
+  if bar then bar:finish() end
+  if not page then return nil, err end
+  return print_referrals(all)
+end
+
+-- The changes of `update`: PATH=text is a string, PATH:=json any JSON value (read with the
+-- module's decoder, as the member of a wrapper object).
+local function parse_changes(list)
+  local changes = {}
+  for _, a in ipairs(list) do
+    local path, op, value = a:match("^([^=:]+)(:?=)(.*)$")
+    if not path then return nil, usage_error("'%s' is not PATH=VALUE or PATH:=JSON", a) end
+    if op == ":=" then
+      local wrapper, err = referrals.decode('{"v":' .. value .. "}")
+      if not wrapper or wrapper.v == nil then
+        return nil, usage_error("%s: not a JSON value%s", path, err and " (" .. err.message .. ")" or "")
+      end
+      value = wrapper.v
+    end
+    changes[path] = value
+  end
+  return changes
+end
+
+function commands.update(client, argv, options)
+  local changes, err = parse_changes { select(2, (table.unpack or unpack)(argv)) }
+  if not changes then return nil, err end
+  local ref
+  ref, err = client:update(argv[1], changes, { etag = options.etag })
+  if not ref then return nil, err end
+  return print_referral(ref)
+end
+
+-- An error object from create_many's results (a referral has no metatable).
+local function is_error(v) return getmetatable(v) ~= nil and v.category ~= nil end
+
+-- Blank lines are skipped (they keep their line numbers). The referrals go to
+-- client:create_many in one run (--concurrency transfers in flight); the results come back in
+-- input order. Fails with the error of the first failed line, after every line was tried.
+function commands.bulk(client, argv, options)
+  local concurrency = tonumber(options.concurrency or "1")
+  if not concurrency or concurrency < 1 or concurrency > 256 or concurrency % 1 ~= 0 then
+    return nil, usage_error("--concurrency: an integer from 1 to 256 expected")
+  end
+  local text, err = read_input(argv[1])
+  if not text then return nil, err end
+  local results, refs, at = {}, {}, {} -- by line number; the requests; their line numbers
+  local lines, used = 0, 0
+  for line in (text .. "\n"):gmatch("(.-)\r?\n") do
+    lines = lines + 1
+    if line:find("%S") then
+      used = used + 1
+      local ref, lerr = decode_input(line, "line " .. lines)
+      results[lines] = lerr
+      if ref then
+        refs[#refs + 1], at[#refs + 1] = ref, lines
+      end
+    end
+  end
+  local not_json = used - #refs -- done (and failed) before anything is sent
+  local bar = progress.new(used)
+  bar:update(not_json)
+  local created
+  created, err = client:create_many(refs, { concurrency = concurrency,
+    progress = function(done) bar:update(not_json + done) end })
+  if not created then
+    bar:finish()
+    return nil, err
+  end
+  for i, r in ipairs(created) do results[at[i]] = r end
+  local first_err, failed = nil, 0
+  for i = 1, lines do
+    local r = results[i]
+    if is_error(r) then
+      io.stdout:write(('{"line":%d,"error":%s}\n'):format(i, output.error_json(r)))
+      first_err = first_err or r
+      failed = failed + 1
+    elseif r ~= nil then
+      io.stdout:write(assert(output.json(r, r ~= true)), "\n")
+    end
+  end
+  -- create_many's progress says how many are done, not how they ended: the failures are
+  -- counted once the results are in.
+  bar:update(nil, failed)
+  bar:finish()
+  if first_err then return nil, first_err end
+  return true
+end
+
+--- Runs the command line argv (the `arg` table of bin/referrals) and returns the exit code.
+-- @tparam {string,...} argv the arguments
+-- @treturn int the exit code (see M.EXIT)
+function M.main(argv)
+  local parsed, why = args.parse(argv)
+  local ok, err
+  if not parsed then
+    err = usage_error("%s (see referrals --help)", why)
+  elseif parsed.version then
+    io.stdout:write("referrals ", referrals.VERSION, " (", jit and jit.version or _VERSION, ")\n")
+    return 0
+  elseif parsed.options.help then
+    io.stdout:write(args.help(parsed.command))
+    return 0
+  elseif not parsed.command then
+    err = usage_error("no command (see referrals --help)")
+  else
+    local client
+    if not parsed.command.offline then client, err = new_client(parsed.options) end
+    if client or parsed.command.offline then
+      ok, err = commands[parsed.command.name](client, parsed.args, parsed.options)
+      if client then client:close() end
+    end
+  end
+  if ok then return 0 end
+  -- Also when parsing failed: --json-errors anywhere on the line counts.
+  local json_errors = parsed and parsed.options["json-errors"]
+  for _, a in ipairs(parsed and {} or argv) do json_errors = json_errors or a == "--json-errors" end
+  output.report(err, json_errors)
+  return M.EXIT[err.category] or 1
+end
+
+return M

@@ -1,0 +1,322 @@
+-- The `referrals` command (bin/referrals), run as a real process against the bundled fake
+-- Partner API: every command, the exit codes, `-` for stdin, the token rules, and the
+-- terminal behaviour (indented JSON, the progress bar) under a pseudo-terminal made by
+-- `script` (util-linux). The command runs under the interpreter busted runs under, with the
+-- module from LUA_PATH/LUA_CPATH (tools/run-tests.sh), so each Lua tests its own build.
+local cjson = require "cjson"
+local fixtures = require "fixtures"
+local helper = require "helper"
+
+local TOKEN = "cli-token-5b0c2e"
+local BIN = "bin/referrals"
+
+-- The interpreter running this spec: the lowest index of `arg` ("lua5.1", "luajit", ...).
+local function interpreter()
+  local i = 0
+  while arg[i - 1] do i = i - 1 end
+  return arg[i]
+end
+local LUA = interpreter()
+
+local function quote(s) return "'" .. tostring(s):gsub("'", [['\'']]) .. "'" end
+
+local function slurp(path)
+  local f = assert(io.open(path, "rb"))
+  local text = f:read("*a")
+  f:close()
+  return text
+end
+
+local function spit(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+local dir, remove_dir
+
+-- Runs `referrals argv...` with opts.env (name -> value, false unsets) and opts.stdin;
+-- returns { code =, out =, err = }. With opts.tty it runs under `script`, so stdout and
+-- stderr are a terminal, and what it wrote to the terminal is in out; opts.stdout then
+-- names a file that takes its stdout instead, so the terminal shows stderr alone.
+local function referrals(argv, opts)
+  local unset, set = {}, {}
+  for k, v in pairs(opts.env) do
+    if v then set[#set + 1] = quote(k .. "=" .. v) else unset[#unset + 1] = "-u " .. k end
+  end
+  local cmd = { "env", table.concat(unset, " "), table.concat(set, " "), quote(LUA), BIN }
+  for _, a in ipairs(argv) do cmd[#cmd + 1] = quote(a) end
+  local line = table.concat(cmd, " ")
+  spit(dir .. "/in", opts.stdin or "")
+  if opts.tty then
+    if opts.stdout then line = line .. " >" .. quote(opts.stdout) end
+    -- -e: script exits with the command's status; -f: flush at once; -q: no banner.
+    line = "script -qefc " .. quote(line) .. " /dev/null"
+  end
+  local status, _, code = os.execute(line .. " <" .. dir .. "/in >" .. dir .. "/out 2>" .. dir .. "/err")
+  -- 5.1 and LuaJIT: the wait status (exit code * 256); 5.2+: true|nil, "exit", code.
+  if type(status) == "number" then code = math.floor(status / 256) end
+  return { code = code, out = slurp(dir .. "/out"), err = slurp(dir .. "/err") }
+end
+
+describe("the referrals command", function()
+  local server, env, request
+
+  setup(function()
+    dir, remove_dir = helper.tempdir()
+    server = helper.start { "--token", TOKEN, "--page-size", "2" }
+    env = { REFERRALS_TOKEN = TOKEN, REFERRALS_BASE_URL = server.base_url }
+    request = fixtures.read("create-request.json")
+  end)
+
+  teardown(function()
+    server.stop()
+    remove_dir()
+  end)
+
+  before_each(function() server.reset() end)
+
+  local function run(argv, opts)
+    opts = opts or {}
+    opts.env = opts.env or env
+    return referrals(argv, opts)
+  end
+
+
+  -- Runs a command that must succeed; returns its stdout decoded.
+  local function ok(argv, opts)
+    local r = run(argv, opts)
+    assert.are.equal("", r.err)
+    assert.are.equal(0, r.code)
+    return cjson.decode(r.out)
+  end
+
+  local function file(name, text)
+    spit(dir .. "/" .. name, text)
+    return dir .. "/" .. name
+  end
+
+  local function one_line(text) return text:match("^[^\n]+\n$") ~= nil end
+
+  describe("without a server", function()
+    it("prints its version", function()
+      local r = run { "--version" }
+      assert.are.equal(0, r.code)
+      assert.are.equal("referrals " .. require("referrals").VERSION,
+        r.out:match("^(referrals %S+) %(.+%)\n$"))
+    end)
+
+    it("prints help for the program and for each command", function()
+      local r = run { "--help" }
+      assert.are.equal(0, r.code)
+      for _, c in ipairs { "create", "share", "get", "list", "update", "bulk", "validate" } do
+        assert.truthy(r.out:find("\n  " .. c .. " ", 1, true), c)
+        local h = run { c, "--help" }
+        assert.are.equal(0, h.code)
+        assert.truthy(h.out:find("^usage: referrals " .. c .. " "), c)
+      end
+    end)
+
+    it("exits 2 with one line on stderr on a usage error", function()
+      for _, argv in ipairs { {}, { "frobnicate" }, { "get" }, { "get", "a", "b" },
+        { "list", "--bogus" }, { "list", "--filter" }, { "list", "--all=yes" },
+        { "bulk", "x.jsonl", "--concurrency", "0" } } do
+        local r = run(argv)
+        assert.are.equal(2, r.code, table.concat(argv, " "))
+        assert.is_true(one_line(r.err), r.err)
+        assert.are.equal("", r.out)
+      end
+      assert.are.equal(0, #server.requests())
+    end)
+
+    it("refuses a token on the command line, and never echoes it", function()
+      local r = run { "get", "x", "--token", "sekrit-on-the-line" }
+      assert.are.equal(2, r.code)
+      assert.falsy(r.err:find("sekrit", 1, true))
+      assert.truthy(r.err:find("REFERRALS_TOKEN", 1, true))
+    end)
+
+    it("exits 2 without a token", function()
+      local r = run({ "get", "x" }, { env = { REFERRALS_TOKEN = false } })
+      assert.are.equal(2, r.code)
+      assert.truthy(r.err:find("no token", 1, true))
+    end)
+
+    it("validates a file offline, or stdin with -", function()
+      assert.same({ valid = true }, ok({ "validate", file("ok.json", request) },
+        { env = { REFERRALS_BASE_URL = "http://127.0.0.1:1", REFERRALS_TOKEN = false } }))
+      assert.same({ valid = true }, ok({ "validate", "-" }, { stdin = request }))
+      local r = run({ "validate", "-", "--json-errors" }, { stdin = '{"type":"Sharde"}' })
+      assert.are.equal(3, r.code)
+      local line, json = r.err:match("^(referrals: [^\n]+)\n([^\n]+)\n$")
+      assert.truthy(line:find('type: "Sharde"', 1, true))
+      local e = cjson.decode(json)
+      assert.same({ "validation", "enum", "type" }, { e.category, e.code, e.field })
+      local bad = run { "validate", file("bad.json", "{not json") }
+      assert.are.equal(3, bad.code)
+      assert.truthy(bad.err:find("bad.json: invalid JSON", 1, true), bad.err)
+      assert.are.equal(2, run({ "validate", dir .. "/missing.json" }).code)
+    end)
+  end)
+
+  describe("against the server", function()
+    it("creates from a file and from stdin, sending the token it was given", function()
+      local a = ok { "create", file("req.json", request) }
+      local b = ok({ "create", "-" }, { stdin = request })
+      assert.are.equal(cjson.decode(request).name, a.name)
+      assert.are_not.equal(a.id, b.id)
+      local wire = server.requests()
+      assert.are.equal(2, #wire)
+      for _, w in ipairs(wire) do
+        assert.same({ "POST", "Bearer <token>" }, { w.method, helper.wire(w, TOKEN).headers.authorization })
+        assert.same(cjson.decode(request).customerProfile.name, cjson.decode(w.body).customerProfile.name)
+      end
+    end)
+
+    it("sends nothing for an invalid referral and exits 3", function()
+      local r = run({ "create", "-" }, { stdin = '{"type":"Independent"}' })
+      assert.are.equal(3, r.code)
+      assert.are.equal(0, #server.requests())
+    end)
+
+    it("gets a referral, and exits 1 with the API's error for a missing one", function()
+      local created = ok({ "create", "-" }, { stdin = request })
+      assert.are.equal(created.id, ok({ "get", created.id }).id)
+      local r = run { "get", "00000000-0000-4000-8000-000000000000", "--json-errors" }
+      assert.are.equal(1, r.code)
+      local line, json = r.err:match("^([^\n]+)\n([^\n]+)\n$")
+      assert.truthy(line:find("^referrals: api error %(itemNotFound%): .*%[HTTP 404, request%-id "))
+      local e = cjson.decode(json)
+      assert.same({ "api", "itemNotFound", 404, false }, { e.category, e.code, e.status, e.retryable })
+    end)
+
+    it("exits 4 when the server cannot be reached", function()
+      local r = run { "get", "x", "--base-url", "http://127.0.0.1:1" }
+      assert.are.equal(4, r.code)
+      assert.truthy(r.err:find("^referrals: transport error"))
+    end)
+
+    it("takes the token from --token-command, and never shows it", function()
+      local e = { REFERRALS_TOKEN = false, REFERRALS_BASE_URL = server.base_url }
+      assert.are.same({}, ok({ "list", "--token-command", "echo " .. TOKEN }, { env = e }))
+      local wrong = run({ "list", "--token-command", "echo not-the-token" }, { env = e })
+      assert.are.equal(1, wrong.code)
+      local failed = run({ "list", "--token-command", "echo " .. TOKEN .. "; exit 7" }, { env = e })
+      assert.are.equal(1, failed.code)
+      assert.truthy(failed.err:find("status 7", 1, true))
+      for _, r in ipairs { wrong, failed } do
+        assert.falsy(r.err:find(TOKEN, 1, true))
+        assert.falsy(r.err:find("not-the-token", 1, true))
+      end
+    end)
+
+    it("lists one page, or every page with --all, with the filters of the options", function()
+      assert.same({}, ok { "list" })
+      local created = {}
+      for i = 1, 3 do created[i] = ok({ "create", "-" }, { stdin = request }) end
+      assert.are.equal(2, #ok { "list" })
+      local all = ok { "list", "--all" }
+      assert.same({ created[1].id, created[2].id, created[3].id }, { all[1].id, all[2].id, all[3].id })
+      server.reset()
+      local mine = ok { "list", "--engagement", created[2].engagementId, "--status", "Active" }
+      assert.are.same({}, mine) -- the reset emptied the server; the query is what counts here
+      ok { "list", "--filter", "type eq 'Shared'" }
+      local wire = server.requests()
+      assert.are.equal("$filter=engagementId%20eq%20%27" .. created[2].engagementId
+        .. "%27%20and%20status%20eq%20%27Active%27", wire[1].query)
+      assert.are.equal("$filter=type%20eq%20%27Shared%27", wire[2].query)
+      assert.are.equal(2, run({ "list", "--filter", "x", "--status", "Active" }).code)
+    end)
+
+    it("updates with PATH=text and PATH:=json, and sends --etag as If-Match", function()
+      local created = ok({ "create", "-" }, { stdin = request })
+      local since = #server.requests()
+      local updated = ok { "update", created.id, "status=Closed", "substatus=Won",
+        "details.dealValue:=10000", "--etag", created.eTag }
+      assert.same({ "Closed", "Won", 10000 }, { updated.status, updated.substatus, updated.details.dealValue })
+      local w = server.requests(since)[1]
+      assert.same({ "PATCH", created.eTag }, { w.method, w.headers["if-match"] })
+      assert.same({
+        { op = "replace", path = "/details/dealValue", value = 10000 },
+        { op = "replace", path = "/status", value = "Closed" },
+        { op = "replace", path = "/substatus", value = "Won" },
+      }, cjson.decode(w.body))
+      local stale = run { "update", created.id, "status=Closed", "--etag", created.eTag }
+      assert.are.equal(1, stale.code)
+      assert.truthy(stale.err:find("preconditionFailed", 1, true))
+      assert.are.equal(2, run({ "update", created.id, "status" }).code)
+      assert.are.equal(2, run({ "update", created.id, "details.dealValue:={" }).code)
+      assert.are.equal(3, run({ "update", created.id, "id=x" }).code)
+    end)
+
+    it("shares: both halves of one engagement, the second for the partner", function()
+      local both = ok { "share", file("req.json", request), "--partner", "p-77", "--notes", "see you" }
+      assert.are.equal(2, #both)
+      assert.are.equal(both[1].engagementId, both[2].engagementId)
+      assert.same({ "Shared", "Shared" }, { both[1].type, both[2].type })
+      assert.same({ { type = "BusinessProfileLocation", id = "p-77" } }, both[2].target)
+      assert.are.equal("see you", both[2].inviteContext.notes)
+    end)
+
+    it("bulk-creates one referral per line, results in input order", function()
+      local one = cjson.decode(request)
+      one.name = "first"
+      local two = cjson.decode(request)
+      two.name = "second"
+      local input = cjson.encode(one) .. "\n\n" .. '{"type":"Nope"}\n' .. cjson.encode(two) .. "\n"
+      for _, source in ipairs { { file("in.jsonl", input) }, { "-", stdin = input } } do
+        server.reset()
+        local r = run({ "bulk", source[1], "--concurrency", "4" }, { stdin = source.stdin })
+        assert.are.equal(3, r.code)
+        assert.is_true(one_line(r.err), r.err)
+        local lines = {}
+        for l in r.out:gmatch("[^\n]+") do lines[#lines + 1] = cjson.decode(l) end
+        assert.are.equal(3, #lines)
+        assert.are.equal("first", lines[1].name)
+        assert.same({ 3, "validation", "enum" }, { lines[2].line, lines[2].error.category, lines[2].error.code })
+        assert.are.equal("second", lines[3].name)
+        local stored = server.referrals() -- in the order they arrived: any, with 4 in flight
+        local names = { stored[1].name, stored[2].name }
+        table.sort(names)
+        assert.same({ "first", "second" }, names)
+      end
+      assert.are.equal(0, run({ "bulk", "-" }, { stdin = request:gsub("\n", "") .. "\n" }).code)
+    end)
+
+    it("bulk-creates with --concurrency requests in flight", function()
+      server.faults { { delay_ms = 300, count = 4, match = { method = "POST" } } }
+      local r = run({ "bulk", "-", "--concurrency", "4" }, { stdin = (request:gsub("\n", "") .. "\n"):rep(4) })
+      assert.are.equal(0, r.code)
+      assert.are.equal(4, server.control("GET", "stats").max_in_flight)
+    end)
+  end)
+
+  describe("on a terminal", function()
+    it("indents JSON on a terminal, one line in a pipe", function()
+      local r = run({ "validate", file("ok.json", request) }, { tty = true })
+      assert.are.equal(0, r.code)
+      assert.are.equal('{\r\n  "valid": true\r\n}\r\n', r.out)
+      assert.are.equal('{"valid":true}\n', run({ "validate", dir .. "/ok.json" }).out)
+    end)
+
+    it("draws a progress bar on stderr for bulk and list --all, only there", function()
+      local input = (request:gsub("\n", "") .. "\n"):rep(3) .. "{}\n"
+      local jsonl = file("in.jsonl", input)
+      local r = run({ "bulk", jsonl }, { tty = true, stdout = dir .. "/bulk.out" })
+      assert.are.equal(3, r.code)
+      assert.truthy(r.out:find("\r%[" .. ("#"):rep(30) .. "%] 4/4  %d+%.%d/s  1 failed"), r.out)
+      assert.truthy(r.out:find("\r[" .. ("."):rep(30) .. "] 0/4  0.0/s  0 failed \r[#", 1, true), r.out)
+      assert.are.equal(4, #slurp(dir .. "/bulk.out"):gsub("[^\n]", ""))
+      local piped = run { "bulk", jsonl }
+      assert.are.equal(3, piped.code)
+      assert.is_true(one_line(piped.err), piped.err)
+
+      server.reset()
+      for _ = 1, 3 do ok({ "create", "-" }, { stdin = request }) end
+      local listed = run({ "list", "--all" }, { tty = true, stdout = "/dev/null" })
+      assert.are.equal(0, listed.code)
+      assert.truthy(listed.out:find("%] 2/3  [%d.]+/s  0 failed \r%[#+%] 3/3  "), listed.out)
+      assert.are.equal("", run({ "list", "--all" }).err)
+    end)
+  end)
+end)
