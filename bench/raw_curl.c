@@ -75,8 +75,8 @@ int main(int argc, char **argv) {
   clock_gettime(CLOCK_MONOTONIC, &t1);
   getrusage(RUSAGE_SELF, &r1);
   double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-  double cpu = seconds(r1.ru_utime) - seconds(r0.ru_utime) + seconds(r1.ru_stime) -
-               seconds(r0.ru_stime);
+  double cpu =
+      seconds(r1.ru_utime) - seconds(r0.ru_utime) + seconds(r1.ru_stime) - seconds(r0.ru_stime);
   printf("%.0f %.1f %ld\n", (double)n / wall, cpu / (double)n * 1e6, r1.ru_maxrss);
   curl_slist_free_all(h);
   curl_easy_cleanup(e);

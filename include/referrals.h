@@ -84,13 +84,13 @@ typedef struct referrals_enum {
 typedef struct referrals_type referrals_type;
 
 typedef struct referrals_field {
-  const char *key; /* the wire key */
+  const char *key;        /* the wire key */
   const char *quoted_key; /* "key": as the writer emits it */
   uint16_t key_len;
-  uint8_t kind;  /* referrals_kind */
-  uint8_t flags; /* REFERRALS_F_* */
-  const referrals_type *type;         /* OBJECT, OBJECT_ARRAY */
-  const referrals_enum *enumeration;  /* ENUM */
+  uint8_t kind;                      /* referrals_kind */
+  uint8_t flags;                     /* REFERRALS_F_* */
+  const referrals_type *type;        /* OBJECT, OBJECT_ARRAY */
+  const referrals_enum *enumeration; /* ENUM */
 } referrals_field;
 
 struct referrals_type {
@@ -106,6 +106,8 @@ struct referrals_type {
 
 /* ---- the resources ------------------------------------------------------------------ */
 
+/* Generators: each line of a list becomes a member or a constant. */
+/* clang-format off */
 #define REFERRALS_MEMBER_(name, kind, sub, flags) referrals_value name;
 #define REFERRALS_MEMBER_KEY_(name, key, kind, sub, flags) referrals_value name;
 #define REFERRALS_STRUCT_(tname, wire)                                          \
@@ -129,6 +131,7 @@ REFERRALS_TYPES(REFERRALS_TYPE_DECL_)
   extern const referrals_enum referrals_enum_##ename;
 REFERRALS_ENUMS(REFERRALS_ENUM_DECL_)
 #undef REFERRALS_ENUM_DECL_
+/* clang-format on */
 
 /* Every type and every enum, for walkers that go over all of them. */
 extern const referrals_type *const referrals_all_types[];
@@ -140,7 +143,7 @@ extern const unsigned referrals_all_enums_count;
  * index, or NULL for 0) and leaves the next index there: members usually arrive in schema
  * order, so a decoder that keeps the hint finds most keys on the first comparison. */
 const referrals_field *referrals_field_find(const referrals_type *t, const char *key, size_t len,
-                                           unsigned *hint);
+                                            unsigned *hint);
 /* The index of s[0..len) in e's values, or -1. Case-exact. */
 int referrals_enum_find(const referrals_enum *e, const char *s, size_t len);
 /* The referrals_value of field f of type t inside the struct obj. Every member of a generated

@@ -35,18 +35,18 @@ typedef enum referrals_http_version {
 } referrals_http_version;
 
 typedef struct referrals_client_options {
-  const char *base_url;       /* scheme://host[:port], http or https, no path; NULL: default */
-  double timeout;             /* seconds for a whole request; 0: no limit */
-  double connect_timeout;     /* seconds to connect; 0: libcurl's default (300) */
+  const char *base_url;   /* scheme://host[:port], http or https, no path; NULL: default */
+  double timeout;         /* seconds for a whole request; 0: no limit */
+  double connect_timeout; /* seconds to connect; 0: libcurl's default (300) */
   referrals_http_version http_version;
-  const char *ca_file;        /* CA bundle (PEM), NULL: the system's */
-  const char *ca_path;        /* directory of CA certificates, NULL: the system's */
-  int verify;                 /* check the server's certificate and name (peer and host) */
-  const char *proxy;          /* libcurl proxy URL, NULL: none (libcurl reads *_proxy env) */
-  const char *user_agent;     /* NULL: "referrals-lua/<version> libcurl/<version>" */
-  const char *correlation_id; /* sent as MS-CorrelationId on every request (spec §1.1) */
+  const char *ca_file;          /* CA bundle (PEM), NULL: the system's */
+  const char *ca_path;          /* directory of CA certificates, NULL: the system's */
+  int verify;                   /* check the server's certificate and name (peer and host) */
+  const char *proxy;            /* libcurl proxy URL, NULL: none (libcurl reads *_proxy env) */
+  const char *user_agent;       /* NULL: "referrals-lua/<version> libcurl/<version>" */
+  const char *correlation_id;   /* sent as MS-CorrelationId on every request (spec §1.1) */
   referrals_retry_policy retry; /* when and how long to wait for another attempt (issue 4) */
-  size_t max_response;        /* bytes of an answer's body at most; more: TOO_LARGE */
+  size_t max_response;          /* bytes of an answer's body at most; more: TOO_LARGE */
 } referrals_client_options;
 
 #define REFERRALS_MAX_RESPONSE ((size_t)16 << 20)
@@ -115,10 +115,10 @@ typedef struct referrals_response {
   long status; /* 0 when no answer arrived */
   const char *body;
   size_t body_len;
-  char request_id[80];   /* the request-id response header (spec §1.1) */
-  char etag[128];        /* the ETag response header */
+  char request_id[80]; /* the request-id response header (spec §1.1) */
+  char etag[128];      /* the ETag response header */
   char content_type[128];
-  double retry_after;    /* Retry-After in seconds (from seconds or an HTTP-date), or -1 */
+  double retry_after; /* Retry-After in seconds (from seconds or an HTTP-date), or -1 */
 } referrals_response;
 /* The answer to the last request of c (valid until c's next request or free). */
 const referrals_response *referrals_client_response(const referrals_client *c);

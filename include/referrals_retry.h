@@ -34,7 +34,7 @@ typedef enum referrals_failure {
 } referrals_failure;
 
 typedef struct referrals_outcome {
-  long status;               /* HTTP status when failure is REFERRALS_FAIL_NONE */
+  long status; /* HTTP status when failure is REFERRALS_FAIL_NONE */
   referrals_failure failure;
 } referrals_outcome;
 
@@ -45,7 +45,7 @@ typedef struct referrals_retry_policy {
 } referrals_retry_policy;
 
 #define REFERRALS_RETRIES 3
-#define REFERRALS_RETRY_DELAY 0.8     /* the Azure SDK for C's default */
+#define REFERRALS_RETRY_DELAY 0.8 /* the Azure SDK for C's default */
 #define REFERRALS_MAX_RETRY_DELAY 60.0
 
 void referrals_retry_policy_init(referrals_retry_policy *p);

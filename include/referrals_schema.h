@@ -20,6 +20,9 @@
 #ifndef REFERRALS_SCHEMA_H
 #define REFERRALS_SCHEMA_H
 
+/* The lists are tables, one entry a line: clang-format would fold them into staircases. */
+/* clang-format off */
+
 /* Field flags. */
 #define REFERRALS_F_REQUIRED 0x01  /* required on create (spec §1.4) */
 #define REFERRALS_F_RO 0x02       /* set by the server; rejected on create (spec §2, "RO") */
@@ -308,5 +311,7 @@
   T(marketplace_transaction, "MarketplaceTransactionDetails")                        \
   T(solution_detail, "SolutionDetail") T(status_history, "StatusHistory")            \
   T(registration, "Registration") T(referral, "Referral")
+
+/* clang-format on */
 
 #endif

@@ -16,13 +16,13 @@
 enum slot { OTHER, ERROR_KEY, CODE, MESSAGE, TARGET };
 
 typedef struct parser {
-  int depth;         /* containers open */
-  int in_error;      /* 1 inside the outer "error" object, -1 once it has closed */
-  enum slot key;     /* what the last key names */
+  int depth;     /* containers open */
+  int in_error;  /* 1 inside the outer "error" object, -1 once it has closed */
+  enum slot key; /* what the last key names */
   int top_is_object;
-  char code[sizeof ((referrals_error *)0)->code];
-  char message[sizeof ((referrals_error *)0)->message];
-  char target[sizeof ((referrals_error *)0)->target];
+  char code[sizeof((referrals_error *)0)->code];
+  char message[sizeof((referrals_error *)0)->message];
+  char target[sizeof((referrals_error *)0)->target];
 } parser;
 
 static int is_key(const unsigned char *key, size_t len, const char *want) {
@@ -34,9 +34,12 @@ static int on_key(void *ctx, const unsigned char *key, size_t len) {
   p->key = OTHER;
   if (p->depth == 1 && p->in_error == 0 && is_key(key, len, "error")) p->key = ERROR_KEY;
   if (p->depth == 2 && p->in_error == 1) {
-    if (is_key(key, len, "code")) p->key = CODE;
-    else if (is_key(key, len, "message")) p->key = MESSAGE;
-    else if (is_key(key, len, "target")) p->key = TARGET;
+    if (is_key(key, len, "code"))
+      p->key = CODE;
+    else if (is_key(key, len, "message"))
+      p->key = MESSAGE;
+    else if (is_key(key, len, "target"))
+      p->key = TARGET;
   }
   return 1;
 }
@@ -50,9 +53,12 @@ static void keep(char *dst, size_t size, const unsigned char *s, size_t len) {
 static int on_string(void *ctx, const unsigned char *s, size_t len) {
   parser *p = ctx;
   if (p->depth == 2 && p->in_error == 1) {
-    if (p->key == CODE) keep(p->code, sizeof p->code, s, len);
-    else if (p->key == MESSAGE) keep(p->message, sizeof p->message, s, len);
-    else if (p->key == TARGET) keep(p->target, sizeof p->target, s, len);
+    if (p->key == CODE)
+      keep(p->code, sizeof p->code, s, len);
+    else if (p->key == MESSAGE)
+      keep(p->message, sizeof p->message, s, len);
+    else if (p->key == TARGET)
+      keep(p->target, sizeof p->target, s, len);
   }
   p->key = OTHER;
   return 1;
@@ -95,8 +101,8 @@ static int on_end(void *ctx) {
   return 1;
 }
 
-static const yajl_callbacks callbacks = {on_scalar, on_bool,      NULL,   NULL,
-                                         on_number, on_string,    on_start_map, on_key,
+static const yajl_callbacks callbacks = {on_scalar, on_bool,        NULL,         NULL,
+                                         on_number, on_string,      on_start_map, on_key,
                                          on_end,    on_start_array, on_end};
 
 int referrals_api_error_parse(const char *body, size_t len, referrals_error *err) {

@@ -29,8 +29,8 @@ typedef struct slot {
   referrals_buffer url;   /* GET: the item's URL */
   int state;
   size_t item;
-  int attempt;  /* 1 for the first */
-  double wake;  /* SLOT_WAITING: the monotonic time of the next attempt */
+  int attempt; /* 1 for the first */
+  double wake; /* SLOT_WAITING: the monotonic time of the next attempt */
 } slot;
 
 struct referrals_bulk {
@@ -176,7 +176,8 @@ static int attempt(run *r, slot *s) {
     rq.url = s->url.data;
   }
   /* The token may have changed since the slot was made (a token function's refresh). */
-  if (rc == REFERRALS_OK) rc = referrals_http_share_token(s->http, referrals_client_http(r->c), &err);
+  if (rc == REFERRALS_OK)
+    rc = referrals_http_share_token(s->http, referrals_client_http(r->c), &err);
   if (rc == REFERRALS_OK) rc = referrals_http_start(s->http, &rq, &err);
   CURL *e = referrals_http_easy(s->http);
   if (rc == REFERRALS_OK) {
@@ -270,8 +271,10 @@ int referrals_bulk_run(referrals_client *c, referrals_bulk_op op, const referral
     return referrals_error_set(err, REFERRALS_E_VALIDATION, "concurrency", "concurrency",
                                "concurrency: 1 to %d expected", MAX_CONCURRENCY);
   run r = {c, NULL, op, items, n, 0, slots_wanted(items, n, o->concurrency), o, {0, 0, 0}};
-  if (o->retry) r.policy = *o->retry;
-  else referrals_retry_policy_init(&r.policy);
+  if (o->retry)
+    r.policy = *o->retry;
+  else
+    referrals_retry_policy_init(&r.policy);
   if (r.used == 0) return REFERRALS_OK;
   if (!(r.b = bulk_ready(c, r.used, err))) return (int)err->category;
   if (!set_version(&r))

@@ -13,9 +13,9 @@
 struct referrals_client {
   referrals_http *http;
   referrals_base_url base;
-  char collection[sizeof ((referrals_base_url *)0)->url + sizeof REFERRALS_COLLECTION_PATH];
-  referrals_buffer url; /* the URL of the current request, when it is not the collection's */
-  referrals_bulk *bulk; /* the concurrent transfers (bulk.c), made by the first bulk call */
+  char collection[sizeof((referrals_base_url *)0)->url + sizeof REFERRALS_COLLECTION_PATH];
+  referrals_buffer url;        /* the URL of the current request, when it is not the collection's */
+  referrals_bulk *bulk;        /* the concurrent transfers (bulk.c), made by the first bulk call */
   referrals_pipeline pipeline; /* token, retry, log (pipeline.c, issue 4) */
 };
 
@@ -34,9 +34,9 @@ static int check_limits(const referrals_client_options *o, referrals_error *err)
   if (p->retries < 0 || p->retries > 100)
     return referrals_error_set(err, REFERRALS_E_VALIDATION, "retries", "retries",
                                "retries: 0 to 100 expected");
-  const char *bad = !(p->retry_delay >= 0 && p->retry_delay <= 1e6) ? "retry_delay"
+  const char *bad = !(p->retry_delay >= 0 && p->retry_delay <= 1e6)           ? "retry_delay"
                     : !(p->max_retry_delay >= 0 && p->max_retry_delay <= 1e6) ? "max_retry_delay"
-                                                                             : NULL;
+                                                                              : NULL;
   if (bad)
     return referrals_error_set(err, REFERRALS_E_VALIDATION, "timeout", bad,
                                "%s: seconds from 0 to 1e6 expected", bad);
@@ -125,9 +125,8 @@ static int json_content_type(const char *type) {
   return strncasecmp(type, want, n) == 0 && (type[n] == '\0' || type[n] == ';' || type[n] == ' ');
 }
 
-int referrals_client_answer(const referrals_response *r, const referrals_type *t,
-                            int body_optional, referrals_arena *a, void **out,
-                            referrals_error *err) {
+int referrals_client_answer(const referrals_response *r, const referrals_type *t, int body_optional,
+                            referrals_arena *a, void **out, referrals_error *err) {
   *out = NULL;
   if (r->status < 200 || r->status > 299) return status_error(r, err);
   if (r->body_len == 0 && body_optional) return REFERRALS_OK;
@@ -254,8 +253,9 @@ int referrals_client_post_form(referrals_client *c, const char *path, const char
                                referrals_error *err) {
   size_t n = strlen(path);
   if (path[0] != '/' || strcspn(path, " \t\r\n#") != n)
-    return referrals_error_set(err, REFERRALS_E_VALIDATION, "path", "path",
-                               "path: an absolute path without spaces, control bytes or '#' expected");
+    return referrals_error_set(
+        err, REFERRALS_E_VALIDATION, "path", "path",
+        "path: an absolute path without spaces, control bytes or '#' expected");
   c->url.len = 0;
   referrals_buffer_append(&c->url, c->base.url, strlen(c->base.url));
   referrals_buffer_append(&c->url, path, n);

@@ -72,9 +72,8 @@ int referrals_client_item_url(const referrals_client *c, referrals_buffer *url, 
                               size_t len, referrals_error *err);
 /* What an answer means: a 2xx body decoded as a t into *out (an empty one is fine when
  * body_optional, *out NULL), any other status the error record (spec §5). */
-int referrals_client_answer(const referrals_response *r, const referrals_type *t,
-                            int body_optional, referrals_arena *a, void **out,
-                            referrals_error *err);
+int referrals_client_answer(const referrals_response *r, const referrals_type *t, int body_optional,
+                            referrals_arena *a, void **out, referrals_error *err);
 
 /* ---- pipeline.c: token -> retry -> log -> transport (issue 4) -------------------------- */
 
@@ -99,10 +98,10 @@ int referrals_pipeline_run(referrals_pipeline *p, referrals_client *c, referrals
 #define REFERRALS_COLLECTION_PATH "/v1.0/engagements/referrals" /* spec §1 */
 
 typedef struct referrals_base_url {
-  char url[320];   /* scheme://host[:port], as the requests use it */
-  char scheme[8];  /* "http" or "https" */
+  char url[320];  /* scheme://host[:port], as the requests use it */
+  char scheme[8]; /* "http" or "https" */
   char host[256];
-  char port[8];    /* explicit or the scheme's default */
+  char port[8]; /* explicit or the scheme's default */
 } referrals_base_url;
 
 /* Checks and splits a base URL: http or https, a host, an optional port, no user, path,

@@ -45,9 +45,9 @@ int referrals_datetime_valid(const char *s, size_t len) {
 
   long year = digits_value(s, 4);
   int month = (int)digits_value(s + 5, 2), day = (int)digits_value(s + 8, 2);
-  return year >= 1 && month >= 1 && month <= 12 && day >= 1 &&
-         day <= days_in_month(year, month) && digits_value(s + 11, 2) < 24 &&
-         digits_value(s + 14, 2) < 60 && digits_value(s + 17, 2) < 60;
+  return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= days_in_month(year, month) &&
+         digits_value(s + 11, 2) < 24 && digits_value(s + 14, 2) < 60 &&
+         digits_value(s + 17, 2) < 60;
 }
 
 /* The civil date of a day count from 1970-01-01, proleptic Gregorian (H. Hinnant,
@@ -55,10 +55,10 @@ int referrals_datetime_valid(const char *s, size_t len) {
 static void civil_from_days(long long z, long *year, int *month, int *day) {
   z += 719468;
   long long era = (z >= 0 ? z : z - 146096) / 146097;
-  long long doe = z - era * 146097;                                    /* [0, 146096] */
+  long long doe = z - era * 146097;                                      /* [0, 146096] */
   long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
-  long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);             /* [0, 365] */
-  long long mp = (5 * doy + 2) / 153;                                  /* [0, 11], from March */
+  long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+  long long mp = (5 * doy + 2) / 153;                                    /* [0, 11], from March */
   *day = (int)(doy - (153 * mp + 2) / 5 + 1);
   *month = (int)(mp < 10 ? mp + 3 : mp - 9);
   *year = (long)(yoe + era * 400 + (*month <= 2));

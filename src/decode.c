@@ -15,15 +15,15 @@
 #include "referrals.h"
 
 typedef struct frame {
-  const referrals_type *type; /* object frames: the struct's type; NULL in array frames */
-  void *obj;                  /* object frames: the struct being filled */
+  const referrals_type *type;   /* object frames: the struct's type; NULL in array frames */
+  void *obj;                    /* object frames: the struct being filled */
   const referrals_field *field; /* object: the current key's field (NULL: unknown key);
                                    array: the array field */
-  const char *key;            /* object frames: the current key when it is unknown */
+  const char *key;              /* object frames: the current key when it is unknown */
   size_t key_len;
-  unsigned hint;              /* object frames: where to look for the next key (schema order) */
-  referrals_value *array;     /* array frames: the value that receives the items */
-  size_t items_start;         /* array frames: first item of this array in the scratch */
+  unsigned hint;          /* object frames: where to look for the next key (schema order) */
+  referrals_value *array; /* array frames: the value that receives the items */
+  size_t items_start;     /* array frames: first item of this array in the scratch */
 } frame;
 
 /* Where a raw capture ends up when it completes. */
@@ -31,10 +31,10 @@ typedef struct capture_target {
   referrals_value *value; /* a member's value (JSON kind or shape mismatch), or NULL */
   size_t item;            /* else, when in_array: index of the item in the scratch */
   int in_array;
-  frame *object;          /* else: the object whose unknown list gets key/json */
+  frame *object; /* else: the object whose unknown list gets key/json */
   const char *key;
   size_t key_len;
-  uint8_t state;          /* REFERRALS_SET for JSON-kind members, else REFERRALS_RAW */
+  uint8_t state; /* REFERRALS_SET for JSON-kind members, else REFERRALS_RAW */
 } capture_target;
 
 typedef struct decoder {
@@ -102,7 +102,7 @@ static int next_dest(decoder *d, dest *out) {
     return 1;
   }
   frame *f = &d->stack[d->depth - 1];
-  if (f->type) { /* in an object: the member named by the last key */
+  if (f->type) {             /* in an object: the member named by the last key */
     if (!f->field) return 1; /* unknown key: value stays NULL */
     out->value = REFERRALS_FIELD_VALUE(f->obj, f->type, f->field);
     out->kind = f->field->kind;
@@ -114,8 +114,8 @@ static int next_dest(decoder *d, dest *out) {
   out->in_array = 1;
   out->value = push_item(d, &out->item);
   if (!out->value) return out_of_memory(d);
-  out->kind = f->field->kind == REFERRALS_KIND_OBJECT_ARRAY ? REFERRALS_KIND_OBJECT
-                                                             : REFERRALS_KIND_STRING;
+  out->kind =
+      f->field->kind == REFERRALS_KIND_OBJECT_ARRAY ? REFERRALS_KIND_OBJECT : REFERRALS_KIND_STRING;
   out->type = f->field->type;
   return 1;
 }
@@ -154,8 +154,8 @@ static void capture_begin(decoder *d, const dest *t) {
 /* Stores the finished capture where it belongs. */
 static int capture_end(decoder *d) {
   if (d->capture.failed) return out_of_memory(d);
-  char *json = referrals_arena_strdup(d->arena, d->capture.data ? d->capture.data : "",
-                                      d->capture.len);
+  char *json =
+      referrals_arena_strdup(d->arena, d->capture.data ? d->capture.data : "", d->capture.len);
   if (!json) return out_of_memory(d);
   capture_target *t = &d->target;
   if (t->object) {
@@ -388,7 +388,7 @@ static int on_end_array(void *ctx) {
 }
 
 static const yajl_callbacks callbacks = {
-    on_null,      on_boolean, NULL /* integer */, NULL /* double */, on_number, on_string,
+    on_null,      on_boolean, NULL /* integer */, NULL /* double */, on_number,   on_string,
     on_start_map, on_map_key, on_end_map,         on_start_array,    on_end_array};
 
 /* yajl's verbose error text quotes the input; ours says where, and leaves the data out.
@@ -436,8 +436,8 @@ static void arena_free(void *ctx, void *ptr) {
 int referrals_decode(const referrals_type *t, const char *json, size_t len, referrals_arena *a,
                      void **out, referrals_error *err) {
   size_t start = 0;
-  while (start < len && (json[start] == ' ' || json[start] == '\t' || json[start] == '\n' ||
-                         json[start] == '\r'))
+  while (start < len &&
+         (json[start] == ' ' || json[start] == '\t' || json[start] == '\n' || json[start] == '\r'))
     start++;
   if (start == len) {
     referrals_error_set(err, REFERRALS_E_JSON, "empty", NULL, "no JSON value in the input");

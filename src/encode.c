@@ -54,8 +54,7 @@ static int encode_value(const referrals_field *f, const referrals_value *v, uint
         return referrals_error_set(err, REFERRALS_E_VALIDATION, "number", f->key,
                                    "%s: NaN and infinity have no JSON form", f->key);
       return REFERRALS_OK;
-    case REFERRALS_KIND_OBJECT:
-      return encode_object(f->type, v->as.object, b, err, depth + 1);
+    case REFERRALS_KIND_OBJECT: return encode_object(f->type, v->as.object, b, err, depth + 1);
     default: { /* OBJECT_ARRAY, STRING_ARRAY */
       uint8_t item_kind =
           kind == REFERRALS_KIND_OBJECT_ARRAY ? REFERRALS_KIND_OBJECT : REFERRALS_KIND_STRING;

@@ -25,7 +25,7 @@
 enum {
   H_CONTENT_TYPE, /* on every request, GET too (contract README) */
   H_ACCEPT,
-  H_EXPECT,       /* "Expect:" switches off 100-continue, which costs a round trip */
+  H_EXPECT, /* "Expect:" switches off 100-continue, which costs a round trip */
   H_REQUEST_ID,
   H_AUTHORIZATION,
   H_CORRELATION,
@@ -48,12 +48,12 @@ struct referrals_http {
   char request_id[sizeof REQUEST_ID_NAME + REFERRALS_GUID_LEN];
   char *authorization; /* AUTHORIZATION_NAME + token; wiped before it is freed */
   size_t authorization_len;
-  char *correlation;   /* "MS-CorrelationId: ...", or NULL */
+  char *correlation; /* "MS-CorrelationId: ...", or NULL */
   referrals_buffer if_match;
   referrals_buffer body;
-  size_t max_body;     /* the max_response option */
+  size_t max_body; /* the max_response option */
   int body_too_large;
-  long timeout_ms;     /* the timeout option */
+  long timeout_ms; /* the timeout option */
   referrals_retry_after retry_after;
   referrals_failure failure;
   referrals_response response;
@@ -197,8 +197,9 @@ static int check_options(const referrals_client_options *o, referrals_error *err
     return bad_header_value(err, "user_agent");
   if (o->correlation_id && !referrals_header_value_ok(o->correlation_id, strlen(o->correlation_id)))
     return bad_header_value(err, "correlation_id");
-  const char *bad = !seconds_ok(o->timeout) ? "timeout"
-                    : !seconds_ok(o->connect_timeout) ? "connect_timeout" : NULL;
+  const char *bad = !seconds_ok(o->timeout)           ? "timeout"
+                    : !seconds_ok(o->connect_timeout) ? "connect_timeout"
+                                                      : NULL;
   if (bad)
     return referrals_error_set(err, REFERRALS_E_VALIDATION, "timeout", bad,
                                "%s: seconds from 0 (no limit) to 1e9 expected", bad);
@@ -244,9 +245,9 @@ referrals_http *referrals_http_new(const referrals_client_options *o, referrals_
     referrals_error_set(err, REFERRALS_E_VALIDATION, "option", NULL,
                         "libcurl refused an option: %s", curl_easy_strerror(rc));
   } else if (curl_easy_setopt(h->easy, CURLOPT_HTTP_VERSION,
-                              o->http_version == REFERRALS_HTTP_2 ? (long)CURL_HTTP_VERSION_2TLS
-                                                                  : (long)CURL_HTTP_VERSION_1_1) !=
-             CURLE_OK) {
+                              o->http_version == REFERRALS_HTTP_2
+                                  ? (long)CURL_HTTP_VERSION_2TLS
+                                  : (long)CURL_HTTP_VERSION_1_1) != CURLE_OK) {
     referrals_error_set(err, REFERRALS_E_VALIDATION, "http_version", "http_version",
                         "http_version: this libcurl has no HTTP/2");
   } else {
@@ -362,16 +363,26 @@ static const struct {
   const char *code;
   int transient;
 } transport_codes[] = {
-    {CURLE_OPERATION_TIMEDOUT, "TIMEOUT", 1},   {CURLE_COULDNT_CONNECT, "CONNECT", 1},
-    {CURLE_COULDNT_RESOLVE_HOST, "RESOLVE", 0}, {CURLE_COULDNT_RESOLVE_PROXY, "RESOLVE", 0},
-    {CURLE_SEND_ERROR, "SEND", 1},              {CURLE_RECV_ERROR, "RECV", 1},
-    {CURLE_GOT_NOTHING, "RECV", 1},             {CURLE_PARTIAL_FILE, "RECV", 1},
-    {CURLE_WEIRD_SERVER_REPLY, "RECV", 0},      {CURLE_SSL_CONNECT_ERROR, "TLS", 0},
-    {CURLE_PEER_FAILED_VERIFICATION, "TLS", 0}, {CURLE_SSL_CACERT_BADFILE, "TLS", 0},
-    {CURLE_SSL_CERTPROBLEM, "TLS", 0},          {CURLE_SSL_CIPHER, "TLS", 0},
-    {CURLE_SSL_ISSUER_ERROR, "TLS", 0},         {CURLE_SSL_CRL_BADFILE, "TLS", 0},
-    {CURLE_SSL_PINNEDPUBKEYNOTMATCH, "TLS", 0}, {CURLE_SSL_INVALIDCERTSTATUS, "TLS", 0},
-    {CURLE_UNSUPPORTED_PROTOCOL, "PROTOCOL", 0}, {CURLE_URL_MALFORMAT, "URL", 0},
+    {CURLE_OPERATION_TIMEDOUT, "TIMEOUT", 1},
+    {CURLE_COULDNT_CONNECT, "CONNECT", 1},
+    {CURLE_COULDNT_RESOLVE_HOST, "RESOLVE", 0},
+    {CURLE_COULDNT_RESOLVE_PROXY, "RESOLVE", 0},
+    {CURLE_SEND_ERROR, "SEND", 1},
+    {CURLE_RECV_ERROR, "RECV", 1},
+    {CURLE_GOT_NOTHING, "RECV", 1},
+    {CURLE_PARTIAL_FILE, "RECV", 1},
+    {CURLE_WEIRD_SERVER_REPLY, "RECV", 0},
+    {CURLE_SSL_CONNECT_ERROR, "TLS", 0},
+    {CURLE_PEER_FAILED_VERIFICATION, "TLS", 0},
+    {CURLE_SSL_CACERT_BADFILE, "TLS", 0},
+    {CURLE_SSL_CERTPROBLEM, "TLS", 0},
+    {CURLE_SSL_CIPHER, "TLS", 0},
+    {CURLE_SSL_ISSUER_ERROR, "TLS", 0},
+    {CURLE_SSL_CRL_BADFILE, "TLS", 0},
+    {CURLE_SSL_PINNEDPUBKEYNOTMATCH, "TLS", 0},
+    {CURLE_SSL_INVALIDCERTSTATUS, "TLS", 0},
+    {CURLE_UNSUPPORTED_PROTOCOL, "PROTOCOL", 0},
+    {CURLE_URL_MALFORMAT, "URL", 0},
 };
 
 static referrals_failure failure_of(referrals_http *h, int transient, CURLcode rc) {
@@ -455,6 +466,7 @@ referrals_failure referrals_http_failure(const referrals_http *h) { return h->fa
 size_t referrals_http_headers(const referrals_http *h, const char **out, size_t max) {
   size_t n = 0;
   for (const struct curl_slist *node = &h->headers[H_CONTENT_TYPE]; node; node = node->next, n++)
-    if (n < max) out[n] = node == &h->headers[H_AUTHORIZATION] ? REDACTED_AUTHORIZATION : node->data;
+    if (n < max)
+      out[n] = node == &h->headers[H_AUTHORIZATION] ? REDACTED_AUTHORIZATION : node->data;
   return n;
 }

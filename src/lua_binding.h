@@ -20,7 +20,7 @@ typedef struct referrals_ctx {
   referrals_buffer out;     /* JSON text written by encode */
   referrals_buffer scratch; /* raw JSON of unknown members while converting */
   referrals_error err;
-  int busy; /* a call is using this context (a __gc finalizer may re-enter the module) */
+  int busy;       /* a call is using this context (a __gc finalizer may re-enter the module) */
   int schema_ref; /* registry ref of the schema tables (see lua_schema.c) */
   struct referrals_key_index *keys; /* wire key -> field, per type (see lua_schema.c) */
 } referrals_ctx;

@@ -111,18 +111,17 @@ static int prepare_item(lua_State *L, referrals_ctx *ctx, referrals_bulk_op op, 
   size_t start = ctx->out.len;
   int rc;
   if (op == REFERRALS_BULK_CREATE) {
-    rc = lua_istable(L, -1)
-             ? referrals_encode_table(L, ctx, lua_gettop(L), REFERRALS_MODE_CREATE)
-             : referrals_error_set(&ctx->err, REFERRALS_E_VALIDATION, "type", NULL,
-                                   "item %zu: a referral table expected, got %s", i,
-                                   luaL_typename(L, -1));
+    rc = lua_istable(L, -1) ? referrals_encode_table(L, ctx, lua_gettop(L), REFERRALS_MODE_CREATE)
+                            : referrals_error_set(&ctx->err, REFERRALS_E_VALIDATION, "type", NULL,
+                                                  "item %zu: a referral table expected, got %s", i,
+                                                  luaL_typename(L, -1));
   } else if (lua_type(L, -1) == LUA_TSTRING) {
     size_t len;
     const char *id = lua_tolstring(L, -1, &len);
     referrals_buffer_append(&ctx->out, id, len);
-    rc = ctx->out.failed ? referrals_error_set(&ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL,
-                                               "out of memory")
-                         : REFERRALS_OK;
+    rc = ctx->out.failed
+             ? referrals_error_set(&ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory")
+             : REFERRALS_OK;
   } else {
     rc = referrals_error_set(&ctx->err, REFERRALS_E_VALIDATION, "id", "id",
                              "item %zu: an id string expected, got %s", i, luaL_typename(L, -1));
@@ -179,8 +178,8 @@ static int many_call(lua_State *L, referrals_bulk_op op) {
   }
   size_t n = lua_rawlen(L, A_LIST);
   referrals_bulk_item *items = lua_newuserdata(L, (n ? n : 1) * sizeof *items); /* A_ITEMS */
-  lua_createtable(L, n > 0x7fffffff ? 0 : (int)n, 0);                         /* A_RESULTS */
-  lua_pushcfunction(L, store_result);                                         /* A_STORE */
+  lua_createtable(L, n > 0x7fffffff ? 0 : (int)n, 0);                           /* A_RESULTS */
+  lua_pushcfunction(L, store_result);                                           /* A_STORE */
   referrals_ctx *ctx = referrals_ctx_acquire(L); /* may push a fresh context: above A_STORE */
   many m = {L, ctx, 0, n, !lua_isnil(L, A_PROGRESS)};
   m.done = prepare(L, ctx, op, items, n);

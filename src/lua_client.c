@@ -58,20 +58,35 @@ static double monotonic_now(void) {
 /* ---- referrals.new(opts) ------------------------------------------------------------------- */
 
 static const char *const option_names[] = {
-    "token",      "base_url",       "timeout", "connect_timeout", "http_version",
-    "ca_file",    "ca_path",        "verify",  "proxy",           "user_agent",
-    "correlation_id", "retries",    "retry_delay", "max_retry_delay", "max_response",
-    "deadline",   "log",            NULL};
+    "token",          "base_url", "timeout",     "connect_timeout", "http_version",
+    "ca_file",        "ca_path",  "verify",      "proxy",           "user_agent",
+    "correlation_id", "retries",  "retry_delay", "max_retry_delay", "max_response",
+    "deadline",       "log",      NULL};
 enum {
-  OPT_TOKEN, OPT_BASE_URL, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_HTTP_VERSION, OPT_CA_FILE,
-  OPT_CA_PATH, OPT_VERIFY, OPT_PROXY, OPT_USER_AGENT, OPT_CORRELATION_ID, OPT_RETRIES,
-  OPT_RETRY_DELAY, OPT_MAX_RETRY_DELAY, OPT_MAX_RESPONSE, OPT_DEADLINE, OPT_LOG
+  OPT_TOKEN,
+  OPT_BASE_URL,
+  OPT_TIMEOUT,
+  OPT_CONNECT_TIMEOUT,
+  OPT_HTTP_VERSION,
+  OPT_CA_FILE,
+  OPT_CA_PATH,
+  OPT_VERIFY,
+  OPT_PROXY,
+  OPT_USER_AGENT,
+  OPT_CORRELATION_ID,
+  OPT_RETRIES,
+  OPT_RETRY_DELAY,
+  OPT_MAX_RETRY_DELAY,
+  OPT_MAX_RESPONSE,
+  OPT_DEADLINE,
+  OPT_LOG
 };
 
 /* Raises "bad argument #1 to 'new' (option 'timeout': number expected, got string)". */
 static int option_error(lua_State *L, const char *name, const char *expected) {
   const char *got = luaL_typename(L, -1);
-  return luaL_argerror(L, 1, lua_pushfstring(L, "option '%s': %s expected, got %s", name, expected, got));
+  return luaL_argerror(L, 1,
+                       lua_pushfstring(L, "option '%s': %s expected, got %s", name, expected, got));
 }
 
 /* The option value on top of the stack; strings stay referenced by the options table. */
@@ -149,8 +164,8 @@ static void read_options(lua_State *L, referrals_client_options *o) {
     else if (lua_type(L, -2) == LUA_TSTRING)
       luaL_argerror(L, 1, lua_pushfstring(L, "unknown option '%s'", lua_tostring(L, -2)));
     else
-      luaL_argerror(L, 1, lua_pushfstring(L, "option names are strings, got a %s",
-                                          luaL_typename(L, -2)));
+      luaL_argerror(L, 1,
+                    lua_pushfstring(L, "option names are strings, got a %s", luaL_typename(L, -2)));
     lua_pop(L, 1);
   }
 }
@@ -245,22 +260,22 @@ static int refresh_token(lua_State *L, lclient *lc, int force, referrals_error *
   if (lua_pcall(L, force ? 1 : 0, 2, 0) != 0) {
     const char *msg = lua_tostring(L, -1);
     referrals_error_set(err, REFERRALS_E_AUTH, "token", NULL,
-                        "the token function raised an error: %s",
-                        msg ? msg : luaL_typename(L, -1));
+                        "the token function raised an error: %s", msg ? msg : luaL_typename(L, -1));
     lua_pop(L, 1);
     return REFERRALS_E_AUTH;
   }
   int rc = REFERRALS_OK;
   if (lua_type(L, -2) != LUA_TSTRING) {
-    rc = referrals_error_set(err, REFERRALS_E_AUTH, "token", NULL,
-                             "the token function returned a %s, not a string",
-                             luaL_typename(L, -2));
+    rc =
+        referrals_error_set(err, REFERRALS_E_AUTH, "token", NULL,
+                            "the token function returned a %s, not a string", luaL_typename(L, -2));
   } else if (lc->c) { /* the function may have closed the client (outside an operation) */
     size_t len;
     const char *token = lua_tolstring(L, -2, &len);
     rc = referrals_client_set_token(lc->c, token, len, err);
     double ttl = expires_in(L, -1);
-    lc->token_until = rc == REFERRALS_OK && ttl > TOKEN_MARGIN ? monotonic_now() + ttl - TOKEN_MARGIN : 0;
+    lc->token_until =
+        rc == REFERRALS_OK && ttl > TOKEN_MARGIN ? monotonic_now() + ttl - TOKEN_MARGIN : 0;
   }
   lua_pop(L, 2);
   return rc;
@@ -341,7 +356,8 @@ static double call_deadline(lua_State *L, int idx) {
 
 /* Before an operation's C call: the client open and not in use (a callback of this very
  * call, or a bulk run, may not start another), its hooks pointed at this call, held. */
-static int begin(lua_State *L, referrals_ctx *ctx, double deadline, call *k, referrals_client **out) {
+static int begin(lua_State *L, referrals_ctx *ctx, double deadline, call *k,
+                 referrals_client **out) {
   lclient *lc = check_client(L);
   k->lc = lc;
   *out = NULL;
@@ -512,12 +528,15 @@ static int l_update(lua_State *L) {
   luaL_checktype(L, 3, LUA_TTABLE);
   if (!lua_isnoneornil(L, 4)) luaL_checktype(L, 4, LUA_TTABLE);
   lua_settop(L, 4);
-  if (t == LUA_TTABLE) push_string_member(L, 2, "id"); /* 5 */
-  else lua_pushvalue(L, 2);
+  if (t == LUA_TTABLE)
+    push_string_member(L, 2, "id"); /* 5 */
+  else
+    lua_pushvalue(L, 2);
   if (lua_istable(L, 4)) {
     lua_pushliteral(L, "etag");
     lua_rawget(L, 4); /* 6 */
-    luaL_argcheck(L, lua_isnil(L, 6) || lua_type(L, 6) == LUA_TSTRING, 4, "opts.etag: string expected");
+    luaL_argcheck(L, lua_isnil(L, 6) || lua_type(L, 6) == LUA_TSTRING, 4,
+                  "opts.etag: string expected");
   } else {
     lua_pushnil(L);
   }
@@ -629,10 +648,14 @@ int referrals_client_hold(lua_State *L, int hold) {
   return 1;
 }
 
-static const luaL_Reg methods[] = {{"create", l_create}, {"get", l_get},     {"list", l_list},
+static const luaL_Reg methods[] = {{"create", l_create},
+                                   {"get", l_get},
+                                   {"list", l_list},
                                    {"create_many", referrals_l_create_many},
                                    {"get_many", referrals_l_get_many},
-                                   {"update", l_update}, {"close", l_close}, {NULL, NULL}};
+                                   {"update", l_update},
+                                   {"close", l_close},
+                                   {NULL, NULL}};
 
 /* Unreachable, so no run holds it (a run keeps its client on the stack). */
 static int l_gc(lua_State *L) {

@@ -109,7 +109,7 @@ __declspec(dllexport)
 #else
 __attribute__((visibility("default")))
 #endif
-int luaopen_referrals_core(lua_State *L) {
+    int luaopen_referrals_core(lua_State *L) {
   lua_newtable(L);
   int module = lua_gettop(L);
   referrals_error_open(L);

@@ -39,7 +39,8 @@ static int write_value(writer *w, int idx, int depth);
 
 static int write_table(writer *w, int idx, int depth) {
   lua_State *L = w->L;
-  if (depth > REFERRALS_MAX_DEPTH) return write_error(w, "too_deep", "table nested too deep (or a cycle)");
+  if (depth > REFERRALS_MAX_DEPTH)
+    return write_error(w, "too_deep", "table nested too deep (or a cycle)");
   luaL_checkstack(L, 4, "referrals: table too deep");
   size_t n = lua_rawlen(L, idx), count = 0;
   lua_pushnil(L);
@@ -227,9 +228,9 @@ static int r_map_key(void *ctx, const unsigned char *key, size_t len) {
   return 1;
 }
 
-static const yajl_callbacks reader_callbacks = {r_null,      r_boolean, NULL,      NULL,
-                                                r_number,    r_string,  r_start_map, r_map_key,
-                                                r_end,       r_start_array, r_end};
+static const yajl_callbacks reader_callbacks = {r_null,   r_boolean,     NULL,        NULL,
+                                                r_number, r_string,      r_start_map, r_map_key,
+                                                r_end,    r_start_array, r_end};
 
 typedef struct parse_job {
   yajl_handle h;

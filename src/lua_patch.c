@@ -41,8 +41,9 @@ static int resolve(referrals_ctx *ctx, op *o) {
   if (o->target.append && strcmp(o->op, "add") != 0)
     return invalid(ctx, "op", o->path, "a path ending in \"-\" appends, which only \"add\" does");
   o->pointer = referrals_arena_strdup(ctx->arena, b->data, b->len);
-  return o->pointer ? REFERRALS_OK
-                    : referrals_error_set(&ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  return o->pointer
+             ? REFERRALS_OK
+             : referrals_error_set(&ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
 }
 
 /* Writes {"op":..,"path":..,"value":..} for the value on top of the stack. */
@@ -55,7 +56,8 @@ static int write_op(lua_State *L, referrals_ctx *ctx, const op *o, int first) {
      * its items. */
     referrals_field item = *f;
     if (o->target.item)
-      item.kind = f->kind == REFERRALS_KIND_OBJECT_ARRAY ? REFERRALS_KIND_OBJECT : REFERRALS_KIND_STRING;
+      item.kind =
+          f->kind == REFERRALS_KIND_OBJECT_ARRAY ? REFERRALS_KIND_OBJECT : REFERRALS_KIND_STRING;
     rc = referrals_validate_value(&item, &v, o->path, REFERRALS_MODE_UPDATE, &ctx->err);
   }
   if (rc != REFERRALS_OK) return rc;
@@ -101,7 +103,8 @@ static int by_pointer(const void *a, const void *b) {
 /* The table of paths at idx, n entries: resolved, sorted, written. */
 static int write_paths(lua_State *L, referrals_ctx *ctx, int idx, size_t n) {
   op *ops = referrals_arena_alloc(ctx->arena, n * sizeof *ops);
-  if (!ops) return referrals_error_set(&ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (!ops)
+    return referrals_error_set(&ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
   size_t i = 0;
   int rc = REFERRALS_OK;
   lua_pushnil(L);

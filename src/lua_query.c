@@ -45,13 +45,15 @@ static int read_names(lua_State *L, referrals_ctx *ctx, int idx, const char *nam
     const char *s = lua_tolstring(L, v, &len);
     return keep(ctx, s, len, out);
   }
-  if (lua_type(L, v) != LUA_TTABLE) wrong(L, ctx, idx, "query.%s: string or list of strings expected", name);
+  if (lua_type(L, v) != LUA_TTABLE)
+    wrong(L, ctx, idx, "query.%s: string or list of strings expected", name);
   ctx->scratch.len = 0;
   ctx->scratch.failed = 0;
   size_t n = lua_rawlen(L, v);
   for (size_t i = 1; i <= n; i++) {
     lua_rawgeti(L, v, (int)i);
-    if (lua_type(L, -1) != LUA_TSTRING) wrong(L, ctx, idx, "query.%s: a list of strings expected", name);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      wrong(L, ctx, idx, "query.%s: a list of strings expected", name);
     const char *s = lua_tolstring(L, -1, &len);
     if (i > 1) referrals_buffer_append(&ctx->scratch, ",", 1);
     referrals_buffer_append(&ctx->scratch, s, len);
@@ -91,7 +93,8 @@ static int read_conditions(lua_State *L, referrals_ctx *ctx, int idx, const char
     lua_pop(L, 1);
   }
   condition *all = referrals_arena_alloc(ctx->arena, (n ? n : 1) * sizeof *all);
-  if (!all) return referrals_error_set(&ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (!all)
+    return referrals_error_set(&ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
   size_t i = 0;
   lua_pushnil(L);
   while (lua_next(L, t)) { /* the strings stay referenced by the table while they are read */

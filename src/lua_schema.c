@@ -101,9 +101,9 @@ void referrals_schema_push(lua_State *L, referrals_ctx *ctx) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->schema_ref);
 }
 
-static const char *const kind_names[] = {"string", "datetime", "bool",         "number",
-                                         "enum",   "object",   "json", "object_array",
-                                         "string_array"};
+static const char *const kind_names[] = {"string", "datetime",     "bool",
+                                         "number", "enum",         "object",
+                                         "json",   "object_array", "string_array"};
 
 /* referrals.schema: the descriptors as plain data, for scripts and tools that need to know
  * the resource (generators, documentation, the CLI) without listing its fields again.

@@ -9,9 +9,11 @@
 
 #include "referrals.h"
 
-#define MEMBER(k, kind_, type_)                                                            \
-  {.key = k, .quoted_key = "\"" k "\":", .key_len = sizeof(k) - 1, .kind = REFERRALS_KIND_##kind_, \
-   .flags = REFERRALS_F_RO, .type = type_}
+#define MEMBER(k, kind_, type_)                                            \
+  {                                                                        \
+    .key = k, .quoted_key = "\"" k "\":", .key_len = sizeof(k) - 1,        \
+    .kind = REFERRALS_KIND_##kind_, .flags = REFERRALS_F_RO, .type = type_ \
+  }
 
 static const referrals_field page_fields[] = {
     MEMBER("@odata.context", STRING, NULL),
@@ -21,11 +23,11 @@ static const referrals_field page_fields[] = {
 };
 
 /* referrals_decode finds a member's value by its field's index (REFERRALS_FIELD_VALUE). */
-typedef char page_layout_check[offsetof(referrals_page, unknown) ==
-                                       sizeof page_fields / sizeof page_fields[0] *
-                                           sizeof(referrals_value)
-                                   ? 1
-                                   : -1];
+typedef char
+    page_layout_check[offsetof(referrals_page, unknown) ==
+                              sizeof page_fields / sizeof page_fields[0] * sizeof(referrals_value)
+                          ? 1
+                          : -1];
 
 /* index UINT_MAX: not in referrals_all_types, so the Lua walkers (which index their key
  * tables by it) never take a page; the binding pushes its items one by one. */

@@ -15,8 +15,8 @@
 #if defined(__GNUC__)
 __attribute__((format(printf, 5, 6)))
 #endif
-static int fail(referrals_error *err, const char *path, size_t len, const char *code,
-                const char *fmt, ...) {
+static int
+fail(referrals_error *err, const char *path, size_t len, const char *code, const char *fmt, ...) {
   char field[sizeof err->field], what[200];
   snprintf(field, sizeof field, "%.*s", (int)(len < sizeof field - 1 ? len : sizeof field - 1),
            path);
@@ -54,8 +54,8 @@ int referrals_patch_path(const char *path, size_t len, referrals_patch_target *o
     } else if (members) {
       f = referrals_field_find(members, seg, n, NULL);
       if (!f) {
-        rc = fail(err, path, len, "path", "a %s has no member \"%.*s\"", members->wire_name,
-                  (int)n, seg);
+        rc = fail(err, path, len, "path", "a %s has no member \"%.*s\"", members->wire_name, (int)n,
+                  seg);
         break;
       }
       out->item = 0;
@@ -68,7 +68,9 @@ int referrals_patch_path(const char *path, size_t len, referrals_patch_target *o
       members = f->kind == REFERRALS_KIND_OBJECT_ARRAY && !out->append ? f->type : NULL;
     } else {
       rc = fail(err, path, len, "path", "\"%.*s\" cannot follow %s", (int)n, seg,
-                out->append ? "\"-\", which ends a path" : items_next ? "an array (an index or - does)" : f->key);
+                out->append  ? "\"-\", which ends a path"
+                : items_next ? "an array (an index or - does)"
+                             : f->key);
     }
     if (rc != REFERRALS_OK) break;
     referrals_buffer_append(pointer, "/", 1);

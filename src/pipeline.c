@@ -111,8 +111,9 @@ int referrals_pipeline_run(referrals_pipeline *p, referrals_client *c, referrals
     }
     if (rc == REFERRALS_OK && !referrals_retry_status(r->status)) return REFERRALS_OK;
 
-    referrals_outcome outcome = {rc == REFERRALS_OK ? r->status : 0,
-                                 rc == REFERRALS_OK ? REFERRALS_FAIL_NONE : referrals_http_failure(h)};
+    referrals_outcome outcome = {
+        rc == REFERRALS_OK ? r->status : 0,
+        rc == REFERRALS_OK ? REFERRALS_FAIL_NONE : referrals_http_failure(h)};
     int safe = referrals_retry_allowed(rq->method, rq->if_match != NULL, outcome);
     double delay = referrals_retry_decide(&p->policy, ++retries, rq->method, rq->if_match != NULL,
                                           outcome, rc == REFERRALS_OK ? r->retry_after : -1,

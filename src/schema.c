@@ -8,9 +8,9 @@
 
 /* ---- enums ---- */
 #define VALUE_STRING_(e, v) #v,
-#define ENUM_DEF_(ename, lua)                                                        \
+#define ENUM_DEF_(ename, lua)                                                             \
   static const char *const ename##_values[] = {REFERRALS_ENUM_##ename(VALUE_STRING_, _)}; \
-  const referrals_enum referrals_enum_##ename = {                                    \
+  const referrals_enum referrals_enum_##ename = {                                         \
       #ename, #lua, ename##_values, sizeof ename##_values / sizeof ename##_values[0]};
 REFERRALS_ENUMS(ENUM_DEF_)
 
@@ -40,21 +40,22 @@ REFERRALS_TYPES(TYPE_FIELDS_)
 
 /* A field's index is its offset (REFERRALS_FIELD_VALUE): check at compile time that each
  * struct is exactly its values in schema order followed by the unknown list. */
-#define LAYOUT_CHECK_(tname, wire)                                                         \
-  typedef char tname##_layout_check[(offsetof(referrals_##tname, unknown) ==               \
-                                     sizeof tname##_fields / sizeof tname##_fields[0] *    \
-                                         sizeof(referrals_value))                          \
-                                        ? 1                                                \
+#define LAYOUT_CHECK_(tname, wire)                                                      \
+  typedef char tname##_layout_check[(offsetof(referrals_##tname, unknown) ==            \
+                                     sizeof tname##_fields / sizeof tname##_fields[0] * \
+                                         sizeof(referrals_value))                       \
+                                        ? 1                                             \
                                         : -1];
 REFERRALS_TYPES(LAYOUT_CHECK_)
 
 #define TYPE_INDEX_(tname, wire) tname##_index,
 enum { REFERRALS_TYPES(TYPE_INDEX_) type_count };
 
-#define TYPE_DEF_(tname, wire)                                                  \
-  const referrals_type referrals_type_##tname = {                              \
-      tname##_index, #tname, wire, sizeof(referrals_##tname), tname##_fields,  \
-      sizeof tname##_fields / sizeof tname##_fields[0]};
+#define TYPE_DEF_(tname, wire)                    \
+  const referrals_type referrals_type_##tname = { \
+      tname##_index,  #tname,                     \
+      wire,           sizeof(referrals_##tname),  \
+      tname##_fields, sizeof tname##_fields / sizeof tname##_fields[0]};
 REFERRALS_TYPES(TYPE_DEF_)
 
 #define TYPE_REF_(tname, wire) &referrals_type_##tname,
@@ -63,7 +64,7 @@ const unsigned referrals_all_types_count =
     sizeof referrals_all_types / sizeof referrals_all_types[0];
 
 const referrals_field *referrals_field_find(const referrals_type *t, const char *key, size_t len,
-                                           unsigned *hint) {
+                                            unsigned *hint) {
   unsigned start = hint && *hint < t->nfields ? *hint : 0;
   for (unsigned n = 0, i = start; n < t->nfields; n++, i = i + 1 == t->nfields ? 0 : i + 1) {
     const referrals_field *f = &t->fields[i];

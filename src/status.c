@@ -14,10 +14,10 @@
  *
  * None is the status of a referral that has none yet (spec §2.2 lists it; §3.1 does not), so
  * as a from-status it may move to any status, and it pairs only with the substatus None. */
-#define STATUS_TABLE(STATUS_RULE, x)                                                  \
-  STATUS_RULE(x, None, "None, New, Active or Closed", "None")                         \
-  STATUS_RULE(x, New, "New, Active or Closed", "Pending or Received")                 \
-  STATUS_RULE(x, Active, "Active or Closed", "Accepted")                              \
+#define STATUS_TABLE(STATUS_RULE, x)                                  \
+  STATUS_RULE(x, None, "None, New, Active or Closed", "None")         \
+  STATUS_RULE(x, New, "New, Active or Closed", "Pending or Received") \
+  STATUS_RULE(x, Active, "Active or Closed", "Accepted")              \
   STATUS_RULE(x, Closed, "Closed only: Closed is terminal", "Won, Lost, Declined or Expired")
 
 typedef struct status_rule {
@@ -25,20 +25,23 @@ typedef struct status_rule {
   const char *substatuses;
 } status_rule;
 
-#define RULE_(x, status, moves_to, substatuses) [REFERRALS_status_##status] = {moves_to, substatuses},
+#define RULE_(x, status, moves_to, substatuses) \
+  [REFERRALS_status_##status] = {moves_to, substatuses},
 static const status_rule rules[REFERRALS_status_count_] = {STATUS_TABLE(RULE_, _)};
 
 /* reasons_pair[substatus][status]: why that substatus does not go with that status. */
-#define PAIR_REASON_(substatus, status, moves_to, substatuses)                           \
+#define PAIR_REASON_(substatus, status, moves_to, substatuses)                            \
   [REFERRALS_status_##status] = "status " #status " does not allow substatus " #substatus \
                                 "; it allows " substatuses " (spec §3.1)",
-#define PAIR_ROW_(e, substatus) [REFERRALS_substatus_##substatus] = {STATUS_TABLE(PAIR_REASON_, substatus)},
+#define PAIR_ROW_(e, substatus) \
+  [REFERRALS_substatus_##substatus] = {STATUS_TABLE(PAIR_REASON_, substatus)},
 static const char *const reasons_pair[REFERRALS_substatus_count_][REFERRALS_status_count_] = {
     REFERRALS_ENUM_substatus(PAIR_ROW_, _)};
 
 /* reasons_move[to][from]: why a referral in status from cannot move to status to. */
 #define MOVE_REASON_(to, from, moves_to, substatuses) \
-  [REFERRALS_status_##from] = "status " #from " cannot move to " #to "; it may move to " moves_to " (spec §3.1)",
+  [REFERRALS_status_##from] =                         \
+      "status " #from " cannot move to " #to "; it may move to " moves_to " (spec §3.1)",
 #define MOVE_ROW_(e, to) [REFERRALS_status_##to] = {STATUS_TABLE(MOVE_REASON_, to)},
 static const char *const reasons_move[REFERRALS_status_count_][REFERRALS_status_count_] = {
     REFERRALS_ENUM_status(MOVE_ROW_, _)};
@@ -47,9 +50,11 @@ static const char *const reasons_move[REFERRALS_status_count_][REFERRALS_status_
 static const char unknown_status[] =
     "not a known status; the statuses are" REFERRALS_ENUM_status(LISTED_, _) " (spec §2.2)";
 static const char unknown_from_status[] =
-    "the current status is not a known status; the statuses are" REFERRALS_ENUM_status(LISTED_, _) " (spec §2.2)";
+    "the current status is not a known status; the statuses are" REFERRALS_ENUM_status(
+        LISTED_, _) " (spec §2.2)";
 static const char unknown_substatus[] =
-    "not a known substatus; the substatuses are" REFERRALS_ENUM_substatus(LISTED_, _) " (spec §2.2)";
+    "not a known substatus; the substatuses are" REFERRALS_ENUM_substatus(LISTED_,
+                                                                          _) " (spec §2.2)";
 
 /* Whether name appears as a whole word in the prose list. */
 static int listed(const char *list, const char *name) {

@@ -23,8 +23,8 @@ int referrals_id_valid(const char *id, size_t len) {
 }
 
 static int unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
 }
 
 void referrals_url_encode(referrals_buffer *b, const char *s, size_t len) {
@@ -51,8 +51,8 @@ static int property_path(const char *s, size_t len) {
   if (len == 0) return 0;
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-          c == '_' || c == '/'))
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '/'))
       return 0;
   }
   return 1;
@@ -64,8 +64,7 @@ int referrals_filter_eq(referrals_buffer *b, const char *name, size_t name_len, 
     char field[128];
     snprintf(field, sizeof field, "%.*s", (int)(name_len < 100 ? name_len : 100), name);
     return referrals_error_set(err, REFERRALS_E_VALIDATION, "filter", field,
-                               "%s: not an OData property name (letters, digits, _ and /)",
-                               field);
+                               "%s: not an OData property name (letters, digits, _ and /)", field);
   }
   if (b->len) referrals_buffer_append(b, " and ", 5);
   referrals_buffer_append(b, name, name_len);
@@ -208,6 +207,7 @@ int referrals_next_link_fix(const referrals_base_url *base, const char *link, si
   curl_free(url);
   curl_url_cleanup(u);
   if (!ok) return foreign(err);
-  if (out->failed) return referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (out->failed)
+    return referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
   return REFERRALS_OK;
 }

@@ -47,7 +47,8 @@ static size_t path_render(const path *at, char *out, size_t size) {
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
 #endif
-static int fail(referrals_error *err, const path *at, const char *code, const char *fmt, ...) {
+static int
+fail(referrals_error *err, const path *at, const char *code, const char *fmt, ...) {
   char field[sizeof err->field], what[sizeof err->message];
   path_render(at, field, sizeof field);
   va_list ap;
@@ -166,7 +167,8 @@ static int check_items(const referrals_field *f, const referrals_value *v, const
     const path here = {at, NULL, 0, i + 1};
     int rc;
     if (item->state == REFERRALS_RAW)
-      rc = check_raw(objects ? REFERRALS_KIND_OBJECT : REFERRALS_KIND_STRING, item, &here, mode, err);
+      rc = check_raw(objects ? REFERRALS_KIND_OBJECT : REFERRALS_KIND_STRING, item, &here, mode,
+                     err);
     else if (objects)
       rc = check_object(f->type, item->as.object, &here, mode, err);
     else
@@ -180,7 +182,8 @@ static int check_value(const referrals_field *f, const referrals_value *v, const
                        referrals_mode mode, referrals_error *err) {
   const int create = mode == REFERRALS_MODE_CREATE;
   if (create && (f->flags & REFERRALS_F_RO) && v->state != REFERRALS_ABSENT)
-    return fail(err, at, "read_only", "read-only, set by the server; remove it before create (spec §2)");
+    return fail(err, at, "read_only",
+                "read-only, set by the server; remove it before create (spec §2)");
   if (v->state == REFERRALS_RAW) return check_raw((referrals_kind)f->kind, v, at, mode, err);
   if (create && (f->flags & REFERRALS_F_REQUIRED) && v->state != REFERRALS_SET)
     return fail(err, at, "required", "required on create%s (spec §1.4)",
@@ -188,8 +191,7 @@ static int check_value(const referrals_field *f, const referrals_value *v, const
   if (v->state != REFERRALS_SET) return REFERRALS_OK; /* any field may be null (spec §2) */
   int rc;
   switch ((referrals_kind)f->kind) {
-    case REFERRALS_KIND_STRING:
-      return check_utf8(v, at, err);
+    case REFERRALS_KIND_STRING: return check_utf8(v, at, err);
     case REFERRALS_KIND_DATETIME:
       /* UTF-8 first, so that a message never quotes broken text. */
       return (rc = check_utf8(v, at, err)) ? rc : check_datetime(v, at, err);
@@ -197,22 +199,19 @@ static int check_value(const referrals_field *f, const referrals_value *v, const
       return (rc = check_utf8(v, at, err)) ? rc : check_enum(f, v, at, mode, err);
     case REFERRALS_KIND_NUMBER:
       if (v->is_integer || isfinite(v->as.number)) return REFERRALS_OK;
-      return fail(err, at, "number", "expected a finite number, got %g (JSON has no NaN or infinity)",
-                  v->as.number);
-    case REFERRALS_KIND_OBJECT:
-      return check_object(f->type, v->as.object, at, mode, err);
+      return fail(err, at, "number",
+                  "expected a finite number, got %g (JSON has no NaN or infinity)", v->as.number);
+    case REFERRALS_KIND_OBJECT: return check_object(f->type, v->as.object, at, mode, err);
     case REFERRALS_KIND_OBJECT_ARRAY:
-    case REFERRALS_KIND_STRING_ARRAY:
-      return check_items(f, v, at, mode, err);
+    case REFERRALS_KIND_STRING_ARRAY: return check_items(f, v, at, mode, err);
     case REFERRALS_KIND_BOOL:
-    case REFERRALS_KIND_JSON: /* kept verbatim; the codec checked it is JSON */
-      break;
+    case REFERRALS_KIND_JSON: /* kept verbatim; the codec checked it is JSON */ break;
   }
   return REFERRALS_OK;
 }
 
-int referrals_validate_value(const referrals_field *f, const referrals_value *v, const char *path_text,
-                             referrals_mode mode, referrals_error *err) {
+int referrals_validate_value(const referrals_field *f, const referrals_value *v,
+                             const char *path_text, referrals_mode mode, referrals_error *err) {
   if (!path_text) path_text = f->key;
   const path root = {NULL, path_text, strlen(path_text), 0};
   return check_value(f, v, &root, mode, err);

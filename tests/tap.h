@@ -17,7 +17,7 @@ static void tap_check(int ok, const char *what, const char *file, int line) {
   if (!ok) printf("# failed at %s:%d\n", file, line);
 }
 #define CHECK(cond, what) tap_check((cond) ? 1 : 0, (what), __FILE__, __LINE__)
-#define CHECK_STR(got, want, what) \
+#define CHECK_STR(got, want, what)                                   \
   tap_check(strcmp((got), (want)) == 0, (what), __FILE__, __LINE__); \
   if (strcmp((got), (want)) != 0) printf("#   got  \"%s\"\n#   want \"%s\"\n", (got), (want))
 

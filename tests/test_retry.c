@@ -18,7 +18,8 @@ static referrals_outcome failure(referrals_failure f) {
 
 static void test_allowed(void) {
   /* never a duplicate: POST only when the service cannot have processed it */
-  CHECK(referrals_retry_allowed(REFERRALS_POST, 0, failure(REFERRALS_FAIL_PRE_SEND)), "POST, nothing sent");
+  CHECK(referrals_retry_allowed(REFERRALS_POST, 0, failure(REFERRALS_FAIL_PRE_SEND)),
+        "POST, nothing sent");
   CHECK(referrals_retry_allowed(REFERRALS_POST, 0, status(429)), "POST, 429");
   CHECK(referrals_retry_allowed(REFERRALS_POST, 0, status(503)), "POST, 503");
   CHECK(!referrals_retry_allowed(REFERRALS_POST, 0, status(500)), "POST, not after 500");
@@ -36,7 +37,8 @@ static void test_allowed(void) {
         "PATCH without If-Match, nothing sent");
   long statuses[] = {408, 429, 500, 502, 503, 504};
   for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
-    CHECK(referrals_retry_allowed(REFERRALS_GET, 0, status(statuses[i])), "GET, a retryable status");
+    CHECK(referrals_retry_allowed(REFERRALS_GET, 0, status(statuses[i])),
+          "GET, a retryable status");
   CHECK(referrals_retry_allowed(REFERRALS_GET, 0, failure(REFERRALS_FAIL_TIMEOUT)), "GET, timeout");
   CHECK(!referrals_retry_allowed(REFERRALS_GET, 0, status(404)), "GET, not 404");
   CHECK(!referrals_retry_allowed(REFERRALS_GET, 0, status(412)), "GET, not 412");
@@ -95,7 +97,8 @@ static void test_headers(void) {
   CHECK(header(other, 1) == -1, "other names are not read");
   referrals_retry_after ra;
   referrals_retry_after_init(&ra);
-  CHECK(referrals_retry_after_header(&ra, "ETag", 4, "x", 1, 0) == 0, "returns 0 for other headers");
+  CHECK(referrals_retry_after_header(&ra, "ETag", 4, "x", 1, 0) == 0,
+        "returns 0 for other headers");
 }
 
 int main(void) {

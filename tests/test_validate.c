@@ -215,8 +215,9 @@ static void test_read_only(referrals_arena *a) {
 
   r = valid_referral(a);
   TEAM_MEMBER(CUSTOMER(r)->team, 1)->emailValidationStatus = null_value();
-  expect_error(r, REFERRALS_MODE_CREATE, "read_only", "customerProfile.team[2].emailValidationStatus",
-               &err, "a read-only null deep in an array on create");
+  expect_error(r, REFERRALS_MODE_CREATE, "read_only",
+               "customerProfile.team[2].emailValidationStatus", &err,
+               "a read-only null deep in an array on create");
 
   r = valid_referral(a);
   r->eTag = text("\"2500ec5a\"");
@@ -244,7 +245,8 @@ static void test_enum(referrals_arena *a) {
 
   r = valid_referral(a);
   ((referrals_target *)r->target.as.items[0].as.object)->type = text("Microsoft");
-  expect_error(r, REFERRALS_MODE_CREATE, "enum", "target[1].type", &err, "an enum in an array item");
+  expect_error(r, REFERRALS_MODE_CREATE, "enum", "target[1].type", &err,
+               "an enum in an array item");
 
   r = valid_referral(a);
   CUSTOMER(r)->size = text("");
@@ -265,7 +267,8 @@ static void test_datetime(referrals_arena *a) {
   referrals_arena_reset(a);
   referrals_referral *r = valid_referral(a);
   DETAILS(r)->closingDateTime = text("2018-11-14");
-  expect_error(r, REFERRALS_MODE_CREATE, "datetime", "details.closingDateTime", &err, "a date only");
+  expect_error(r, REFERRALS_MODE_CREATE, "datetime", "details.closingDateTime", &err,
+               "a date only");
   CHECK_STR(err.message,
             "details.closingDateTime: \"2018-11-14\" is not a UTC datetime like "
             "2019-02-23T02:05:23.2931817Z (spec §2)",
@@ -275,8 +278,8 @@ static void test_datetime(referrals_arena *a) {
   referrals_requirements *req = DETAILS(r)->requirements.as.object;
   ((referrals_solution_tag *)req->solutions.as.items[0].as.object)->closingDateTime =
       text("2019-02-23T02:05:23+01:00");
-  expect_error(r, REFERRALS_MODE_CREATE, "datetime", "details.requirements.solutions[1].closingDateTime",
-               &err, "an offset deep down");
+  expect_error(r, REFERRALS_MODE_CREATE, "datetime",
+               "details.requirements.solutions[1].closingDateTime", &err, "an offset deep down");
 }
 
 static void test_utf8_rule(referrals_arena *a) {
@@ -297,7 +300,8 @@ static void test_utf8_rule(referrals_arena *a) {
 
   r = valid_referral(a);
   r->status = text("Acti\xFFve");
-  expect_error(r, REFERRALS_MODE_UPDATE, "utf8", "status", &err, "an enum is checked for UTF-8 first");
+  expect_error(r, REFERRALS_MODE_UPDATE, "utf8", "status", &err,
+               "an enum is checked for UTF-8 first");
 
   r = valid_referral(a);
   DETAILS(r)->closingDateTime = text("2018-11-14T00:00:00\xC3Z");
@@ -360,7 +364,8 @@ static void test_raw(referrals_arena *a) {
 
   r = valid_referral(a);
   CUSTOMER(r)->team.as.items[0] = raw("42");
-  expect_error(r, REFERRALS_MODE_CREATE, "type", "customerProfile.team[1]", &err, "a raw array item");
+  expect_error(r, REFERRALS_MODE_CREATE, "type", "customerProfile.team[1]", &err,
+               "a raw array item");
   expect_valid(r, REFERRALS_MODE_UPDATE, "a raw array item on update");
 
   r = valid_referral(a);
@@ -405,8 +410,8 @@ static void test_validate_value(referrals_arena *a) {
 /* ---- status (spec §3.1) ------------------------------------------------------------- */
 
 static const char *const statuses[] = {"None", "New", "Active", "Closed"};
-static const char *const substatuses[] = {"None", "Pending",  "Received", "Accepted",
-                                          "Won",  "Lost",     "Declined", "Expired"};
+static const char *const substatuses[] = {"None", "Pending", "Received", "Accepted",
+                                          "Won",  "Lost",    "Declined", "Expired"};
 
 static void test_transitions(void) {
   /* may_move[from][to], written out from the spec's table; None may move anywhere. */
@@ -477,8 +482,8 @@ static void test_pairs(void) {
       int ok = referrals_status_pair_valid(statuses[st], substatuses[sub], &reason);
       snprintf(what, sizeof what, "pair %s/%s %s", statuses[st], substatuses[sub],
                pair[st][sub] ? "valid" : "refused, naming both");
-      CHECK(ok == pair[st][sub] &&
-                (ok || (reason && strstr(reason, statuses[st]) && strstr(reason, substatuses[sub]))),
+      CHECK(ok == pair[st][sub] && (ok || (reason && strstr(reason, statuses[st]) &&
+                                           strstr(reason, substatuses[sub]))),
             what);
     }
     snprintf(what, sizeof what, "status %s without a substatus", statuses[st]);
@@ -492,8 +497,8 @@ static void test_pairs(void) {
 
 static void test_datetime_valid(void) {
   static const char *const valid[] = {
-      "2018-11-14T00:00:00Z", "2019-02-23T02:05:23.2931817Z", "2019-02-23T02:05:23.2Z",
-      "2020-02-29T23:59:59Z", "2000-02-29T00:00:00Z",         "0001-01-01T00:00:00Z",
+      "2018-11-14T00:00:00Z",         "2019-02-23T02:05:23.2931817Z", "2019-02-23T02:05:23.2Z",
+      "2020-02-29T23:59:59Z",         "2000-02-29T00:00:00Z",         "0001-01-01T00:00:00Z",
       "9999-12-31T23:59:59.9999999Z",
   };
   static const char *const invalid[] = {
@@ -573,35 +578,35 @@ static void test_utf8(void) {
   static const char *const valid[] = {
       "",
       "plain ASCII, longer than eight bytes",
-      "Vicente L\xC3\xB3pez",                     /* U+00F3 */
-      "\xE2\x82\xAC 50000",                       /* U+20AC */
-      "\xF0\x9D\x84\x9E",                         /* U+1D11E */
-      "\xF4\x8F\xBF\xBF",                         /* U+10FFFF, the last */
-      "\xED\x9F\xBF\xEE\x80\x80",                 /* U+D7FF, U+E000 around the surrogates */
+      "Vicente L\xC3\xB3pez",                        /* U+00F3 */
+      "\xE2\x82\xAC 50000",                          /* U+20AC */
+      "\xF0\x9D\x84\x9E",                            /* U+1D11E */
+      "\xF4\x8F\xBF\xBF",                            /* U+10FFFF, the last */
+      "\xED\x9F\xBF\xEE\x80\x80",                    /* U+D7FF, U+E000 around the surrogates */
       "0123456789abcdef\xC3\xA9xyz0123456789abcdef", /* multibyte between ASCII runs */
-      "abcdefgh\xC3\xA9",                          /* multibyte in the last word */
+      "abcdefgh\xC3\xA9",                            /* multibyte in the last word */
   };
   static const char *const invalid[] = {
-      "\xC0\x80",                  /* overlong NUL */
-      "\xC1\xBF",                  /* overlong */
-      "\xE0\x80\x80",              /* overlong, 3 bytes */
-      "\xE0\x9F\xBF",              /* overlong U+07FF */
-      "\xF0\x80\x80\x80",          /* overlong, 4 bytes */
-      "\xF0\x8F\xBF\xBF",          /* overlong U+FFFF */
-      "\xED\xA0\x80",              /* surrogate U+D800 */
-      "\xED\xBF\xBF",              /* surrogate U+DFFF */
-      "\xF4\x90\x80\x80",          /* U+110000 */
-      "\xF5\x80\x80\x80",          /* no such lead */
-      "\xFF",                      /* no such byte */
-      "\x80",                      /* a continuation alone */
-      "ab\xC3",                    /* truncated 2 */
-      "\xE2\x82",                  /* truncated 3 */
-      "\xF0\x9D\x84",              /* truncated 4 */
-      "\xE2\x28\xA1",              /* a bad continuation */
-      "\xF0\x9D\x84\x2E",          /* a bad last continuation */
-      "0123456789abcdef\xC3(",     /* after an ASCII run */
-      "abcdefg\x80",               /* the 8th byte of one word */
-      "abcdefghi\xFF",             /* in a last word that overlaps the first */
+      "\xC0\x80",              /* overlong NUL */
+      "\xC1\xBF",              /* overlong */
+      "\xE0\x80\x80",          /* overlong, 3 bytes */
+      "\xE0\x9F\xBF",          /* overlong U+07FF */
+      "\xF0\x80\x80\x80",      /* overlong, 4 bytes */
+      "\xF0\x8F\xBF\xBF",      /* overlong U+FFFF */
+      "\xED\xA0\x80",          /* surrogate U+D800 */
+      "\xED\xBF\xBF",          /* surrogate U+DFFF */
+      "\xF4\x90\x80\x80",      /* U+110000 */
+      "\xF5\x80\x80\x80",      /* no such lead */
+      "\xFF",                  /* no such byte */
+      "\x80",                  /* a continuation alone */
+      "ab\xC3",                /* truncated 2 */
+      "\xE2\x82",              /* truncated 3 */
+      "\xF0\x9D\x84",          /* truncated 4 */
+      "\xE2\x28\xA1",          /* a bad continuation */
+      "\xF0\x9D\x84\x2E",      /* a bad last continuation */
+      "0123456789abcdef\xC3(", /* after an ASCII run */
+      "abcdefg\x80",           /* the 8th byte of one word */
+      "abcdefghi\xFF",         /* in a last word that overlaps the first */
   };
   char what[80];
   for (size_t i = 0; i < COUNT(valid); i++) {
@@ -651,8 +656,8 @@ static void test_suggest(void) {
       /* near typos */
       {&referrals_type_referral, "customerProfil", "customerProfile"},
       {&referrals_type_referral, "enagementId", "engagementId"}, /* the docs' typo, spec §7.5 */
-      {&referrals_type_referral, "nmae", "name"},                 /* a transposition counts 1 */
-      {&referrals_type_address, "addressLine3", "addressLine1"},  /* a tie: schema order */
+      {&referrals_type_referral, "nmae", "name"},                /* a transposition counts 1 */
+      {&referrals_type_address, "addressLine3", "addressLine1"}, /* a tie: schema order */
       {&referrals_type_member, "mail", "email"},
       /* nothing near enough */
       {&referrals_type_referral, "fooBarBaz", NULL},

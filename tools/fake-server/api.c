@@ -15,7 +15,7 @@
 #define COLLECTION_PATH "/v1.0/engagements/referrals"
 #define LIST_CONTEXT "https://api.partner.microsoft.com/v1.0/engagements/$metadata#Referrals"
 /* spec §1.3 (with the service's "engagments" typo) */
-#define ENTITY_CONTEXT \
+#define ENTITY_CONTEXT                                                                             \
     "https://api.partner.microsoft.com/v1.0/engagments/referrals/$metadata#Referrals/$entity"
 
 /* ---- helpers ---- */

@@ -20,12 +20,12 @@ char *xstrndup(const char *s, size_t n);
 size_t next_capacity(size_t cap, size_t need, size_t elem);
 
 /* Makes the array arr (cap elements allocated) hold at least need elements. */
-#define GROW(arr, cap, need)                                              \
-    do {                                                                  \
-        if ((need) > (cap)) {                                             \
-            (cap) = next_capacity((cap), (need), sizeof *(arr));          \
-            (arr) = xrealloc((arr), (cap) * sizeof *(arr));               \
-        }                                                                 \
+#define GROW(arr, cap, need)                                                                       \
+    do {                                                                                           \
+        if ((need) > (cap)) {                                                                      \
+            (cap) = next_capacity((cap), (need), sizeof *(arr));                                   \
+            (arr) = xrealloc((arr), (cap) * sizeof *(arr));                                        \
+        }                                                                                          \
     } while (0)
 
 /* A NUL-terminated byte buffer; data may also hold NUL bytes (len counts). */
@@ -35,7 +35,10 @@ typedef struct strbuf {
     size_t cap;
 } strbuf;
 
-#define STRBUF_INIT {NULL, 0, 0}
+#define STRBUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void sb_reserve(strbuf *b, size_t extra);
 void sb_add(strbuf *b, const void *data, size_t len);

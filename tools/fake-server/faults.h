@@ -10,19 +10,19 @@
 #include "reply.h"
 
 struct fault {
-    long status;         /* reply with this instead of processing; 0 = process */
-    char *body;          /* replacement body, NULL = keep */
-    char *content_type;  /* for body; NULL = application/json */
-    char *retry_after;   /* Retry-After header, NULL = none */
+    long status;        /* reply with this instead of processing; 0 = process */
+    char *body;         /* replacement body, NULL = keep */
+    char *content_type; /* for body; NULL = application/json */
+    char *retry_after;  /* Retry-After header, NULL = none */
     struct header *headers;
     size_t nheaders;
-    long delay_ms;       /* wait before answering */
-    int drop;            /* send part of the body, then close the connection */
-    int malformed;       /* break the JSON syntax of the body */
-    int truncated;       /* send only the first half of the body */
-    char *match_method;  /* NULL = any method */
-    char *match_path;    /* path prefix; NULL = any path under /v1.0/ */
-    long remaining;      /* how many more requests it applies to */
+    long delay_ms;      /* wait before answering */
+    int drop;           /* send part of the body, then close the connection */
+    int malformed;      /* break the JSON syntax of the body */
+    int truncated;      /* send only the first half of the body */
+    char *match_method; /* NULL = any method */
+    char *match_path;   /* path prefix; NULL = any path under /v1.0/ */
+    long remaining;     /* how many more requests it applies to */
 };
 
 struct faults;

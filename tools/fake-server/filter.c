@@ -16,8 +16,9 @@
 #define MAX_CONDITIONS 64
 
 const char *const ref_field_names[RF_COUNT] = {
-    "engagementId", "status",          "substatus",       "type",           "direction",
-    "qualification", "externalReferenceId", "createdDateTime", "updatedDateTime",
+    "engagementId",    "status",        "substatus",           "type",
+    "direction",       "qualification", "externalReferenceId", "createdDateTime",
+    "updatedDateTime",
 };
 
 struct parser {

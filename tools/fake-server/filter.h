@@ -38,7 +38,10 @@ struct filter {
     size_t cap;
 };
 
-#define FILTER_INIT {NULL, 0, 0}
+#define FILTER_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Parses a decoded $filter value. Returns 0, or -1 with the reason in err. */
 int filter_parse(struct filter *f, const char *text, strbuf *err);

@@ -20,12 +20,12 @@
 #include "reply.h"
 
 struct request_ctx {
-    char *uri;      /* the request target exactly as received */
-    int started;    /* the headers have been seen */
-    int control;    /* a /_fake/ request: not recorded, counted or faulted */
-    int in_flight;  /* counted in the in-flight statistics */
-    int too_large;  /* the body exceeded MAX_BODY_BYTES and was discarded */
-    int answered;   /* a response is queued; ignore whatever still comes */
+    char *uri;     /* the request target exactly as received */
+    int started;   /* the headers have been seen */
+    int control;   /* a /_fake/ request: not recorded, counted or faulted */
+    int in_flight; /* counted in the in-flight statistics */
+    int too_large; /* the body exceeded MAX_BODY_BYTES and was discarded */
+    int answered;  /* a response is queued; ignore whatever still comes */
     strbuf body;
 };
 
@@ -311,9 +311,8 @@ static enum MHD_Result answer(struct server *srv, struct MHD_Connection *conn,
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct server *srv = cls;
     struct request_ctx *ctx = *con_cls;
@@ -375,9 +374,8 @@ struct MHD_Daemon *http_start(struct server *srv, const char *cert, const char *
         tls[0].option = MHD_OPTION_END;
     d = MHD_start_daemon(flags, (uint16_t)srv->opt->port, NULL, NULL, on_request, srv,
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                         MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+                         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED,
+                         on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
                          MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!d)
         return NULL;

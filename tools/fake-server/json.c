@@ -248,13 +248,27 @@ void json_write_string(strbuf *b, const char *s, size_t len)
         }
         sb_add(b, s + run, i - run);
         switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
+        case '"':
+            esc = "\\\"";
+            break;
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\b':
+            esc = "\\b";
+            break;
+        case '\f':
+            esc = "\\f";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
         default:
             if (c < 0x20) {
                 static const char digits[] = "0123456789abcdef";
@@ -295,11 +309,21 @@ void jv_write(strbuf *b, const jv *v)
 {
     size_t i;
     switch (v->kind) {
-    case JV_NULL: sb_adds(b, "null"); break;
-    case JV_TRUE: sb_adds(b, "true"); break;
-    case JV_FALSE: sb_adds(b, "false"); break;
-    case JV_NUMBER: sb_adds(b, v->text); break;
-    case JV_STRING: json_write_cstr(b, v->text); break;
+    case JV_NULL:
+        sb_adds(b, "null");
+        break;
+    case JV_TRUE:
+        sb_adds(b, "true");
+        break;
+    case JV_FALSE:
+        sb_adds(b, "false");
+        break;
+    case JV_NUMBER:
+        sb_adds(b, v->text);
+        break;
+    case JV_STRING:
+        json_write_cstr(b, v->text);
+        break;
     case JV_ARRAY:
         sb_addc(b, '[');
         for (i = 0; i < v->count; i++) {

@@ -17,8 +17,8 @@ typedef enum { JV_NULL, JV_FALSE, JV_TRUE, JV_NUMBER, JV_STRING, JV_ARRAY, JV_OB
 
 typedef struct jv {
     jv_kind kind;
-    char *text;        /* JV_STRING: the content; JV_NUMBER: the exact source text */
-    size_t count;      /* JV_ARRAY: items; JV_OBJECT: members */
+    char *text;   /* JV_STRING: the content; JV_NUMBER: the exact source text */
+    size_t count; /* JV_ARRAY: items; JV_OBJECT: members */
     size_t cap;
     char **keys;       /* JV_OBJECT: member names, parallel to items */
     struct jv **items; /* JV_ARRAY items or JV_OBJECT member values */

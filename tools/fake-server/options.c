@@ -64,8 +64,8 @@ static int set_option(struct options *o, const struct option_rule *rule, const c
     errno = 0;
     v = strtol(value, &end, 10);
     if (errno || end == value || *end || v < rule->min || v > rule->max) {
-        fprintf(stderr, "referrals-fake-server: %s needs an integer from %ld to %ld\n",
-                rule->name, rule->min, rule->max);
+        fprintf(stderr, "referrals-fake-server: %s needs an integer from %ld to %ld\n", rule->name,
+                rule->min, rule->max);
         return -1;
     }
     *(long *)(void *)slot = v;

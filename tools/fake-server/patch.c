@@ -100,8 +100,7 @@ static char *next_token(const char **p)
 
 /* The container below cur named token on the way to path's last token
  * (rest = the remaining path), created if missing; NULL with a 400 in r. */
-static jv *descend(jv *cur, const char *token, const char *rest, const char *path,
-                   struct reply *r)
+static jv *descend(jv *cur, const char *token, const char *rest, const char *path, struct reply *r)
 {
     jv *next;
     if (cur->kind == JV_OBJECT) {

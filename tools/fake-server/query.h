@@ -17,7 +17,10 @@ struct params {
     size_t cap;
 };
 
-#define PARAMS_INIT {NULL, 0, 0}
+#define PARAMS_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Parses "a=1&b=x+y%21" into decoded name/value pairs ('+' is a space, as in
  * HTML forms and as OData clients send it). Returns 0, or -1 with a reason in

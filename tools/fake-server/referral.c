@@ -16,8 +16,14 @@ static const char *const head_fields[] = {
     "id", "engagementId", "organizationId", "organizationName", "externalReferenceId",
 };
 static const char *const tail_fields[] = {
-    "createdDateTime", "updatedDateTime", "acceptedDateTime", "expirationDateTime",
-    "closedDateTime",  "direction",       "eTag",             "links",
+    "createdDateTime",
+    "updatedDateTime",
+    "acceptedDateTime",
+    "expirationDateTime",
+    "closedDateTime",
+    "direction",
+    "eTag",
+    "links",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -280,8 +286,14 @@ jv *referral_replace(const jv *current, const jv *body)
 {
     /* spec §1.6: a PUT cannot change these; the rest comes from the body. */
     static const char *const kept[] = {
-        "id",              "engagementId",     "organizationId",     "organizationName",
-        "createdDateTime", "acceptedDateTime", "expirationDateTime", "closedDateTime",
+        "id",
+        "engagementId",
+        "organizationId",
+        "organizationName",
+        "createdDateTime",
+        "acceptedDateTime",
+        "expirationDateTime",
+        "closedDateTime",
         "direction",
     };
     jv *server = jv_new(JV_OBJECT), *doc;

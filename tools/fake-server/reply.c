@@ -68,17 +68,29 @@ void reply_method_not_allowed(struct reply *r, const char *method, const char *a
 const char *error_code_for_status(unsigned status)
 {
     switch (status) {
-    case 400: return "invalidRequest";
-    case 401: return "unauthenticated";
-    case 403: return "accessDenied";
-    case 404: return "itemNotFound";
-    case 405: return "methodNotAllowed";
-    case 409: return "conflict";
-    case 412: return "preconditionFailed";
-    case 413: return "requestEntityTooLarge";
-    case 428: return "preconditionFailed";
-    case 429: return "tooManyRequests";
-    case 503: return "serviceNotAvailable";
-    default: return "generalException";
+    case 400:
+        return "invalidRequest";
+    case 401:
+        return "unauthenticated";
+    case 403:
+        return "accessDenied";
+    case 404:
+        return "itemNotFound";
+    case 405:
+        return "methodNotAllowed";
+    case 409:
+        return "conflict";
+    case 412:
+        return "preconditionFailed";
+    case 413:
+        return "requestEntityTooLarge";
+    case 428:
+        return "preconditionFailed";
+    case 429:
+        return "tooManyRequests";
+    case 503:
+        return "serviceNotAvailable";
+    default:
+        return "generalException";
     }
 }

@@ -19,7 +19,7 @@ struct reqlog {
     pthread_mutex_t lock;
     struct record *ring; /* record i lives in ring[i % max] */
     size_t max;
-    struct stats stats;  /* stats.requests = index of the next record */
+    struct stats stats; /* stats.requests = index of the next record */
 };
 
 struct reqlog *reqlog_new(size_t max_records)
@@ -92,7 +92,8 @@ static void write_headers(strbuf *b, const struct name_value *h, size_t n)
 }
 
 void reqlog_add(struct reqlog *l, const char *method, const char *path, const char *query,
-                const struct name_value *headers, size_t nheaders, const char *body, size_t body_len)
+                const struct name_value *headers, size_t nheaders, const char *body,
+                size_t body_len)
 {
     strbuf b = STRBUF_INIT;
     struct record *slot;

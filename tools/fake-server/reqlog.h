@@ -34,7 +34,8 @@ void reqlog_clear(struct reqlog *l);
 /* Records a request. headers are as received (any case, repeats allowed);
  * the record stores lower-case names and joins repeats with ", ". */
 void reqlog_add(struct reqlog *l, const char *method, const char *path, const char *query,
-                const struct name_value *headers, size_t nheaders, const char *body, size_t body_len);
+                const struct name_value *headers, size_t nheaders, const char *body,
+                size_t body_len);
 
 /* Appends a JSON array of the records with index >= since (0-based). */
 void reqlog_dump(struct reqlog *l, size_t since, strbuf *out);

@@ -42,8 +42,8 @@ struct list_query {
     const struct filter *filter;
     int order_field; /* RF_CREATED, RF_UPDATED, or -1 for creation order */
     int descending;
-    size_t offset;   /* first match to return */
-    size_t limit;    /* how many matches at most */
+    size_t offset; /* first match to return */
+    size_t limit;  /* how many matches at most */
 };
 
 /* Appends the matching referrals selected by q to out as comma-separated

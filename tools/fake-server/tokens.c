@@ -136,8 +136,8 @@ static int refresh_token_known(struct tokens *t, const char *refresh)
 void tokens_issue(struct tokens *t, const char *content_type, const char *body, size_t body_len,
                   struct reply *r)
 {
-    static const char *const password_needs[] = {"username", "password", "client_id",
-                                                  "resource", NULL};
+    static const char *const password_needs[] = {"username", "password", "client_id", "resource",
+                                                 NULL};
     static const char *const refresh_needs[] = {"refresh_token", "client_id", NULL};
     struct params p = PARAMS_INIT;
     strbuf err = STRBUF_INIT, why = STRBUF_INIT;
