@@ -5,7 +5,7 @@ set -e
 PACKAGES="cmake make gcc clang pkg-config libcurl4-openssl-dev libyajl-dev libmicrohttpd-dev
   lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev lua5.4 liblua5.4-dev
   luajit libluajit-5.1-dev lua-busted lua-cjson luarocks valgrind libclang-rt-14-dev openssl
-  procps lua-ldoc lua-check clang-format bsdutils"
+  procps lua-ldoc lua-check clang-format bsdutils curl git"
 # make bench only: the loopback server it measures against.
 BENCH_PACKAGES="nginx-light"
 [ "${1:-}" = "--bench" ] && PACKAGES=$BENCH_PACKAGES
