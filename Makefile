@@ -6,7 +6,7 @@ JOBS      ?= 2
 BUILD     := build
 SERVER    := $(BUILD)/lua5.4/referrals-fake-server
 
-.PHONY: all deps build asan-build fuzz-build demo test soak bench docs format clean
+.PHONY: all deps build asan-build fuzz-build fuzz demo test soak bench docs format clean
 
 all: build
 
@@ -35,6 +35,19 @@ $(BUILD)/fuzz/Makefile:
 
 fuzz-build: deps $(BUILD)/fuzz/Makefile
 	@cmake --build $(BUILD)/fuzz -j$(JOBS) >/dev/null
+
+# Every libFuzzer target for FUZZ_SECONDS each (make test runs them for 30 s), growing a
+# corpus under build/ from the committed seeds in tests/corpus/.
+FUZZ_SECONDS ?= 300
+fuzz: fuzz-build
+	@for f in $(BUILD)/fuzz/fuzz_*; do \
+	  name=$$(basename $$f); mkdir -p $(BUILD)/fuzz-corpus/$$name; \
+	  echo "$$name: $(FUZZ_SECONDS) s"; \
+	  log=$(BUILD)/fuzz-corpus/$$name.log; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=5 $(BUILD)/fuzz-corpus/$$name \
+	    tests/corpus/$${name#fuzz_} >$$log 2>&1 || { tail -30 $$log; exit 1; }; \
+	  tail -1 $$log; \
+	done
 
 demo: build
 	@tools/demo.sh $(SERVER)
