@@ -61,6 +61,11 @@ int referrals_table_to_struct(lua_State *L, referrals_ctx *ctx, int idx, const r
 int referrals_lua_to_value(lua_State *L, referrals_ctx *ctx, int idx, const referrals_field *f,
                            int as_item, const char *path, referrals_value *out);
 
+/* lua_client_options.c: reads referrals.new's options table (at 1) into o; raises on a wrong
+ * option, naming it. referrals_lua_option_error raises for the value on top of the stack. */
+void referrals_lua_client_options(lua_State *L, referrals_client_options *o);
+int referrals_lua_option_error(lua_State *L, const char *name, const char *expected);
+
 /* lua_push.c: pushes a struct of type t as a fresh table. */
 void referrals_push_struct(lua_State *L, referrals_ctx *ctx, const referrals_type *t,
                            const void *obj);
