@@ -11,14 +11,8 @@ local TOKEN = "cli-token-5b0c2e"
 local BIN = "bin/referrals"
 
 -- The interpreter running this spec: the lowest index of `arg` ("lua5.1", "luajit", ...).
-local function interpreter()
-  local i = 0
-  while arg[i - 1] do i = i - 1 end
-  return arg[i]
-end
-local LUA = interpreter()
-
-local function quote(s) return "'" .. tostring(s):gsub("'", [['\'']]) .. "'" end
+local LUA = helper.interpreter()
+local quote = helper.quote
 
 local function slurp(path)
   local f = assert(io.open(path, "rb"))

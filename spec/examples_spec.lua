@@ -4,14 +4,7 @@
 local helper = require "helper"
 local cjson = require "cjson"
 
--- The interpreter running busted (arg[-1], or lower when it got options of its own).
-local function interpreter()
-  local i = -1
-  while arg[i - 1] do i = i - 1 end
-  return arg[i]
-end
-
-local function quote(s) return "'" .. tostring(s):gsub("'", [['\'']]) .. "'" end
+local quote = helper.quote
 
 local function read_all(command)
   local p = assert(io.popen(command .. " 2>&1; echo \"exit=$?\""))
@@ -32,7 +25,7 @@ describe("examples", function()
 
   local function run(script, ...)
     local command = "REFERRALS_BASE_URL=" .. quote(server.base_url) ..
-      " REFERRALS_TOKEN=example-token " .. quote(interpreter()) .. " examples/" .. script
+      " REFERRALS_TOKEN=example-token " .. quote(helper.interpreter()) .. " examples/" .. script
     for _, a in ipairs({ ... }) do command = command .. " " .. quote(a) end
     return read_all(command)
   end

@@ -9,8 +9,18 @@ local cjson = require "cjson"
 
 local M = {}
 
+-- s quoted for the shell.
 local function quote(s)
   return "'" .. tostring(s):gsub("'", [['\'']]) .. "'"
+end
+M.quote = quote
+
+--- The interpreter running busted (the lowest index of arg), so that a spec runs a script
+-- under the same Lua version as itself.
+function M.interpreter()
+  local i = 0
+  while arg[i - 1] do i = i - 1 end
+  return arg[i]
 end
 
 -- 5.1 returns the exit status, 5.2+ true or nil.
