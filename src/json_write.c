@@ -106,9 +106,14 @@ int referrals_json_write_number(referrals_buffer *b, const referrals_value *v) {
   if (!isfinite(d)) return -1;
   /* A whole double below 1e15 prints under %.15g as its integer digits, no exponent, and
    * reads back exactly: write those directly, without snprintf + strtod (lua-cjson decodes
-   * every number, 50000 included, as a float on 5.1-5.3 and for "dealValue":50000.0). -0.0
-   * keeps the general path, which writes "-0". */
-  if (fabs(d) < 1e15 && d == (double)(long long)d && !(d == 0 && signbit(d))) {
+   * every number, 50000 included, as a float on 5.1-5.3 and for "dealValue":50000.0). */
+  if (d == 0 && signbit(d)) {
+    /* Not "-0": that reads back as the integer 0 and the sign is lost on the next round
+     * trip (found by tests/fuzz_decode.c). "-0.0" reads back as -0.0. */
+    referrals_buffer_append(b, "-0.0", 4);
+    return 0;
+  }
+  if (fabs(d) < 1e15 && d == (double)(long long)d) {
     char *p = format_integer((long long)d, text + sizeof text);
     referrals_buffer_append(b, p, (size_t)(text + sizeof text - p));
     return 0;
