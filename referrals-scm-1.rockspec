@@ -8,14 +8,14 @@ description = {
   summary = "Microsoft Partner Center Referrals (co-sell) API client: a C core with a Lua face",
   detailed = [[
 Lua tables that mirror the Referral resource exactly as it travels on the wire; a C core
-(libcurl, yajl) does the HTTP and the marshaling; helpers for the two-step shared referral.]],
+(libcurl) does the HTTP and the marshaling; helpers for the two-step shared referral.]],
   license = "MIT",
 }
 dependencies = {
   "lua >= 5.1, < 5.5",
 }
--- libcurl, yajl (and their headers) are found by CMake with pkg-config; on Debian:
--- apt-get install libcurl4-openssl-dev libyajl-dev
+-- libcurl (and its headers) is found by CMake with pkg-config; on Debian:
+-- apt-get install libcurl4-openssl-dev
 build = {
   type = "cmake",
   variables = {

@@ -159,7 +159,7 @@ typedef struct referrals_arena referrals_arena;
 /* A new, empty arena, or NULL when out of memory. */
 referrals_arena *referrals_arena_new(void);
 void *referrals_arena_alloc(referrals_arena *a, size_t size); /* zeroed, NULL when out of memory */
-/* The same, not zeroed: for memory the caller fills itself (yajl's buffers in decode). */
+/* The same, not zeroed: for memory the caller fills itself (decoded strings, item arrays). */
 void *referrals_arena_alloc_uninit(referrals_arena *a, size_t size);
 /* A NUL-terminated copy of s[0..len) in a, or NULL when out of memory. */
 char *referrals_arena_strdup(referrals_arena *a, const char *s, size_t len);
@@ -309,6 +309,9 @@ int referrals_datetime_valid(const char *s, size_t len);
 size_t referrals_datetime_format(double epoch_seconds, char out[32]);
 /* Whether s[0..len) is valid UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF). */
 int referrals_utf8_valid(const char *s, size_t len);
+/* The length of the well-formed multibyte sequence that starts at s (avail bytes readable
+ * there), or 0 when it is not one. */
+size_t referrals_utf8_sequence(const unsigned char *s, size_t avail);
 
 /* The near key to suggest for an unknown key in type t: a known mistake of real integrations
  * (spec §6: ReferralType, emailAddress, closeDate...) or a key at edit distance <= 2.

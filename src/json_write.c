@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "json_bytes.h"
 #include "referrals.h"
 
 /* Which bytes need an escape: 0 none, 1 a short escape (\n), 2 \u00XX. */
@@ -18,16 +19,6 @@ static const unsigned char escape_kind[256] = {
     2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
     0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
-
-/* Whether any of the 8 bytes of w is a control byte, '"' or '\\' (the bytes JSON escapes):
- * the classic "has a zero byte" trick, applied to w, w ^ '"'x8 and w ^ '\\'x8. Strings are
- * mostly plain text, so most of them are copied 8 bytes per step. */
-static int needs_escape8(uint64_t w) {
-  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-  uint64_t ctl = (w - ones * 0x20) & ~w;
-  uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
-  return (((ctl) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash)) & highs) != 0;
-}
 
 void referrals_json_write_string(referrals_buffer *b, const char *s, size_t len) {
   /* Worst case every byte becomes \u00XX: reserve once, then write without checks. */
@@ -40,7 +31,7 @@ void referrals_json_write_string(referrals_buffer *b, const char *s, size_t len)
   size_t i = 0;
   while (i < len) {
     uint64_t w;
-    if (len - i >= 8 && (memcpy(&w, s + i, 8), !needs_escape8(w))) {
+    if (len - i >= 8 && (w = referrals_json_word(s + i), !referrals_json_escape_mask(w))) {
       memcpy(out, &w, 8);
       out += 8;
       i += 8;

@@ -7,8 +7,8 @@
  * back as [] and not {} (an empty table has no shape of its own).
  */
 #include <string.h>
-#include <yajl/yajl_parse.h>
 
+#include "json_scan.h"
 #include "lua_binding.h"
 
 #define ARRAY_MT "referrals.array"
@@ -141,135 +141,98 @@ int referrals_lua_to_json(lua_State *L, int idx, referrals_buffer *b, referrals_
 
 /* ---- JSON -> Lua ------------------------------------------------------------------------ */
 
-/* The containers being filled are on the Lua stack; is_array/count say how to add to each. */
-typedef struct reader {
-  lua_State *L;
-  int depth;
-  struct {
-    int is_array;
-    int count;
-  } open[REFERRALS_MAX_DEPTH];
-  int too_deep;
-} reader;
-
-/* Adds the value on top of the stack to the open container (or leaves it: the root). */
-static int place(reader *r) {
-  lua_State *L = r->L;
-  if (r->depth == 0) return 1;
-  if (r->open[r->depth - 1].is_array)
-    lua_rawseti(L, -2, ++r->open[r->depth - 1].count);
-  else
-    lua_rawset(L, -3); /* the key is below the value */
-  return 1;
+/* Pushes the value of a scanned string. */
+static void push_string(lua_State *L, const referrals_json_string *str) {
+  if (!str->escaped) {
+    lua_pushlstring(L, str->raw, str->len);
+    return;
+  }
+  /* The scratch is a userdata (Lua 5.1 has no luaL_buffinitsize): Lua owns its memory, so
+   * a memory error here leaks nothing. */
+  char *out = lua_newuserdata(L, str->len ? str->len : 1);
+  lua_pushlstring(L, out, referrals_json_unescape(str, out));
+  lua_remove(L, -2);
 }
 
-static int r_null(void *ctx) {
-  reader *r = ctx;
-  lua_pushlightuserdata(r->L, NULL);
-  return place(r);
+/* Steps to member `index` of an open object and pushes its key: as referrals_scan_member. */
+static int push_key(lua_State *L, referrals_scanner *s, size_t index) {
+  referrals_json_string key;
+  int r = referrals_scan_member(s, index, &key);
+  if (r > 0) push_string(L, &key);
+  return r;
 }
 
-static int r_boolean(void *ctx, int b) {
-  reader *r = ctx;
-  lua_pushboolean(r->L, b);
-  return place(r);
-}
-
-static int r_number(void *ctx, const char *s, size_t len) {
-  reader *r = ctx;
-  referrals_value v;
-  memset(&v, 0, sizeof v);
-  if (referrals_json_read_number(s, len, &v) != 0) return 0;
+/* Pushes the value at the scanner (in a container at nesting depth). Lua errors (memory)
+ * may unwind through here: the scanner holds no memory of its own. */
+static int push_value(lua_State *L, referrals_scanner *s, int depth) {
+  int c = referrals_scan_peek(s);
+  switch (c) {
+    case '"': {
+      referrals_json_string str;
+      if (referrals_scan_string(s, &str)) return -1;
+      push_string(L, &str);
+      return 0;
+    }
+    case '{':
+    case '[':
+      if (referrals_scan_open(s, depth + 1)) return -1;
+      luaL_checkstack(L, 4, "referrals: JSON too deep");
+      lua_newtable(L);
+      for (size_t i = 0;; i++) {
+        int r = c == '{' ? push_key(L, s, i) : referrals_scan_item(s, i);
+        if (r < 0) return -1;
+        if (r == 0) {
+          if (c == '[' && i == 0) { /* [] stays an array when written back */
+            luaL_getmetatable(L, ARRAY_MT);
+            lua_setmetatable(L, -2);
+          }
+          return 0;
+        }
+        if (push_value(L, s, depth + 1)) return -1;
+        if (c == '{')
+          lua_rawset(L, -3);
+        else
+          lua_rawseti(L, -2, (lua_Integer)i + 1);
+      }
+    case 't':
+    case 'f':
+    case 'n': {
+      int b;
+      if (referrals_scan_literal(s, &b)) return -1;
+      if (b < 0)
+        lua_pushlightuserdata(L, NULL);
+      else
+        lua_pushboolean(L, b);
+      return 0;
+    }
+    default: {
+      referrals_value v;
+      if (!(c == '-' || (c >= '0' && c <= '9'))) return referrals_scan_skip(s, depth);
+      if (referrals_scan_number(s, &v)) return -1;
 #if REFERRALS_HAS_INTEGERS
-  if (v.is_integer)
-    lua_pushinteger(r->L, (lua_Integer)v.as.integer);
-  else
+      if (v.is_integer)
+        lua_pushinteger(L, (lua_Integer)v.as.integer);
+      else
 #endif
-    lua_pushnumber(r->L, v.is_integer ? (lua_Number)v.as.integer : (lua_Number)v.as.number);
-  return place(r);
-}
-
-static int r_string(void *ctx, const unsigned char *s, size_t len) {
-  reader *r = ctx;
-  lua_pushlstring(r->L, (const char *)s, len);
-  return place(r);
-}
-
-static int r_open(reader *r, int is_array) {
-  if (r->depth >= REFERRALS_MAX_DEPTH) {
-    r->too_deep = 1;
-    return 0;
+        lua_pushnumber(L, v.is_integer ? (lua_Number)v.as.integer : (lua_Number)v.as.number);
+      return 0;
+    }
   }
-  luaL_checkstack(r->L, 4, "referrals: JSON too deep");
-  lua_newtable(r->L);
-  r->open[r->depth].is_array = is_array;
-  r->open[r->depth].count = 0;
-  r->depth++;
-  return 1;
-}
-
-static int r_close(reader *r) {
-  lua_State *L = r->L;
-  r->depth--;
-  if (r->open[r->depth].is_array && r->open[r->depth].count == 0) {
-    luaL_getmetatable(L, ARRAY_MT);
-    lua_setmetatable(L, -2);
-  }
-  return place(r);
-}
-
-static int r_start_map(void *ctx) { return r_open(ctx, 0); }
-static int r_start_array(void *ctx) { return r_open(ctx, 1); }
-static int r_end(void *ctx) { return r_close(ctx); }
-
-static int r_map_key(void *ctx, const unsigned char *key, size_t len) {
-  reader *r = ctx;
-  lua_pushlstring(r->L, (const char *)key, len);
-  return 1;
-}
-
-static const yajl_callbacks reader_callbacks = {r_null,   r_boolean,     NULL,        NULL,
-                                                r_number, r_string,      r_start_map, r_map_key,
-                                                r_end,    r_start_array, r_end};
-
-typedef struct parse_job {
-  yajl_handle h;
-  const char *json;
-  size_t len;
-  yajl_status status;
-} parse_job;
-
-/* Runs under lua_pcall: a Lua error (out of memory) raised by a callback unwinds to the pcall,
- * and the yajl handle, owned by the caller, is freed there. */
-static int parse_protected(lua_State *L) {
-  parse_job *job = lua_touserdata(L, 1);
-  lua_settop(L, 0);
-  job->status = yajl_parse(job->h, (const unsigned char *)job->json, job->len);
-  if (job->status == yajl_status_ok) job->status = yajl_complete_parse(job->h);
-  return job->status == yajl_status_ok ? 1 : 0;
 }
 
 int referrals_push_json(lua_State *L, const char *json, size_t len, referrals_error *err) {
-  reader r;
-  memset(&r, 0, sizeof r);
-  r.L = L;
-  parse_job job = {NULL, json, len, yajl_status_ok};
-  job.h = yajl_alloc(&reader_callbacks, NULL, &r);
-  if (!job.h) return referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
-  lua_pushcfunction(L, parse_protected);
-  lua_pushlightuserdata(L, &job);
-  int st = lua_pcall(L, 1, 1, 0);
-  size_t at = yajl_get_bytes_consumed(job.h);
-  yajl_free(job.h);
-  if (st != 0) lua_error(L); /* a Lua error (memory): re-raise, nothing of ours is held */
-  if (job.status != yajl_status_ok) {
-    lua_pop(L, 1);
-    referrals_error_set(err, REFERRALS_E_JSON, r.too_deep ? "too_deep" : "syntax", NULL,
-                        "invalid JSON value at byte %zu", at);
-    err->position = (long)at;
-    return REFERRALS_E_JSON;
+  referrals_scanner s;
+  int top = lua_gettop(L);
+  referrals_error_clear(err);
+  referrals_scan_init(&s, json, len, err);
+  if (referrals_scan_peek(&s) == 0 && s.p == s.end) {
+    referrals_error_set(err, REFERRALS_E_JSON, "empty", NULL, "no JSON value in the input");
+    err->position = (long)len;
+  } else if (push_value(L, &s, 0) == 0 && referrals_scan_finish(&s) == 0) {
+    return REFERRALS_OK;
   }
-  return REFERRALS_OK;
+  lua_settop(L, top);
+  return (int)err->category;
 }
 
 void referrals_json_open(lua_State *L, int module) {

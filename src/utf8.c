@@ -52,19 +52,24 @@ static unsigned sequence(unsigned c, unsigned *lo, unsigned *hi) {
   return 0;
 }
 
+size_t referrals_utf8_sequence(const unsigned char *s, size_t avail) {
+  unsigned lo, hi;
+  unsigned n = sequence(s[0], &lo, &hi);
+  if (n == 0 || avail < n || s[1] < lo || s[1] > hi) return 0;
+  for (unsigned k = 2; k < n; k++) {
+    if ((s[k] & 0xC0) != 0x80) return 0;
+  }
+  return n;
+}
+
 int referrals_utf8_valid(const char *str, size_t len) {
   const unsigned char *s = (const unsigned char *)str;
   size_t i = 0;
   for (;;) {
     i += ascii_run(s + i, len - i);
     if (i == len) return 1;
-    unsigned lo, hi;
-    unsigned n = sequence(s[i], &lo, &hi);
-    if (n == 0 || len - i < n) return 0;
-    if (s[i + 1] < lo || s[i + 1] > hi) return 0;
-    for (unsigned k = 2; k < n; k++) {
-      if ((s[i + k] & 0xC0) != 0x80) return 0;
-    }
+    size_t n = referrals_utf8_sequence(s + i, len - i);
+    if (n == 0) return 0;
     i += n;
   }
 }
