@@ -246,12 +246,12 @@ typedef struct referrals_bulk_options {
   unsigned concurrency;                /* transfers at once (1..256) */
   referrals_http_version http_version; /* HTTP_2: multiplexed on one TLS connection (plain http
                                           stays HTTP/1.1); HTTP_1_1: one connection each */
-  const referrals_retry_policy *retry; /* NULL: referrals_retry_policy_init's */
+  const referrals_retry_policy *retry; /* NULL: the client's (its options' retry) */
   referrals_bulk_done_fn done;
   void *ud;
 } referrals_bulk_options;
 
-/* concurrency 8, HTTP/1.1, the default retry policy, no callback. */
+/* concurrency 8, HTTP/1.1, the client's retry policy, no callback. */
 void referrals_bulk_options_init(referrals_bulk_options *o);
 
 /* Runs op for every item of items[0..n) concurrently, on easy handles and connections the

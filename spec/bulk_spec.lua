@@ -88,6 +88,17 @@ describe("client:create_many and client:get_many", function()
     assert.equal(5, server.control("GET", "stats").referrals)
   end)
 
+  it("follows the client's retry options (retries = 0: a throttled item fails in place)", function()
+    local once = referrals.new { token = TOKEN, base_url = server.base_url, retries = 0 }
+    server.faults { { status = 429, retry_after = "0", count = 1, match = POST } }
+    local results = assert(once:create_many(requests(3), { concurrency = 1 }))
+    once:close()
+    assert.same({ 429, 1 }, { results[1].status, results[1].attempts })
+    assert.equal("bulk 2", results[2].name)
+    assert.equal("bulk 3", results[3].name)
+    assert.equal(3, #server.requests())
+  end)
+
   it("refuses invalid items with their validation error and sends only the valid ones", function()
     local list = requests(5)
     list[2].type = "Sideways"

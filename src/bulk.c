@@ -271,10 +271,7 @@ int referrals_bulk_run(referrals_client *c, referrals_bulk_op op, const referral
     return referrals_error_set(err, REFERRALS_E_VALIDATION, "concurrency", "concurrency",
                                "concurrency: 1 to %d expected", MAX_CONCURRENCY);
   run r = {c, NULL, op, items, n, 0, slots_wanted(items, n, o->concurrency), o, {0, 0, 0}};
-  if (o->retry)
-    r.policy = *o->retry;
-  else
-    referrals_retry_policy_init(&r.policy);
+  r.policy = o->retry ? *o->retry : *referrals_client_retry_policy(c);
   if (r.used == 0) return REFERRALS_OK;
   if (!(r.b = bulk_ready(c, r.used, err))) return (int)err->category;
   if (!set_version(&r))

@@ -188,6 +188,10 @@ static int item_url(referrals_client *c, const char *id, size_t len, referrals_e
 
 const char *referrals_client_collection(const referrals_client *c) { return c->collection; }
 
+const referrals_retry_policy *referrals_client_retry_policy(const referrals_client *c) {
+  return &c->pipeline.policy;
+}
+
 /* ---- operations (spec §1) ----------------------------------------------------------------- */
 
 int referrals_create(referrals_client *c, const char *json, size_t len, referrals_arena *a,

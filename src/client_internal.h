@@ -67,6 +67,8 @@ referrals_http *referrals_client_http(referrals_client *c);
 /* Where the client keeps its bulk state: made lazily by bulk.c, freed with the client. */
 referrals_bulk **referrals_client_bulk(referrals_client *c);
 const char *referrals_client_collection(const referrals_client *c);
+/* The retry policy of the client's options: bulk runs follow it too. */
+const referrals_retry_policy *referrals_client_retry_policy(const referrals_client *c);
 /* url = the URL of the referral id (checked: a validation error "id", then percent-encoded). */
 int referrals_client_item_url(const referrals_client *c, referrals_buffer *url, const char *id,
                               size_t len, referrals_error *err);
