@@ -40,6 +40,8 @@ void referrals_scan_init(referrals_scanner *s, const char *text, size_t len, ref
 /* Skips whitespace and returns the byte that starts the next token, or 0 at the end of the
  * text. Does not consume it. */
 static inline int referrals_scan_peek(referrals_scanner *s) {
+  /* The service writes compact JSON: test for a token first, whitespace second. */
+  if (s->p < s->end && (unsigned char)*s->p > ' ') return (unsigned char)*s->p;
   while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t')) s->p++;
   return s->p < s->end ? (unsigned char)*s->p : 0;
 }

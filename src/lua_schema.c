@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes_equal.h"
 #include "lua_binding.h"
 
 int referrals_schema_build(lua_State *L) {
@@ -92,7 +93,7 @@ const referrals_field *referrals_key_index_find(const struct referrals_key_index
   const uint8_t *slots = ix->slots + kt->offset;
   for (uint32_t h = key_hash(key, len) & kt->mask; slots[h]; h = (h + 1) & kt->mask) {
     const referrals_field *f = &t->fields[slots[h] - 1];
-    if (f->key_len == len && memcmp(f->key, key, len) == 0) return f;
+    if (f->key_len == len && referrals_bytes_equal(f->key, key, len)) return f;
   }
   return NULL;
 }

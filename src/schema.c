@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "bytes_equal.h"
 #include "referrals.h"
 
 /* ---- enums ---- */
@@ -68,7 +69,7 @@ const referrals_field *referrals_field_find(const referrals_type *t, const char 
   unsigned start = hint && *hint < t->nfields ? *hint : 0;
   for (unsigned n = 0, i = start; n < t->nfields; n++, i = i + 1 == t->nfields ? 0 : i + 1) {
     const referrals_field *f = &t->fields[i];
-    if (f->key_len == len && memcmp(f->key, key, len) == 0) {
+    if (f->key_len == len && referrals_bytes_equal(f->key, key, len)) {
       if (hint) *hint = i + 1;
       return f;
     }
@@ -77,12 +78,14 @@ const referrals_field *referrals_field_find(const referrals_type *t, const char 
 }
 
 int referrals_enum_find(const referrals_enum *e, const char *s, size_t len) {
-  /* No enum value is empty; for the rest, compare the first byte before paying strlen: every
-   * value of a walk goes through here and most candidates differ at once (issue 5). */
-  if (len == 0) return -1;
+  /* Byte by byte, no strlen or memcmp call: every value of a walk comes through here, the
+   * values are short and most candidates differ at the first byte (issue 5). A value ends at
+   * its NUL, so the loop never reads past it. */
   for (unsigned i = 0; i < e->count; i++) {
     const char *v = e->values[i];
-    if (v[0] == s[0] && strlen(v) == len && memcmp(v, s, len) == 0) return (int)i;
+    size_t k = 0;
+    while (k < len && v[k] && v[k] == s[k]) k++;
+    if (k == len && v[k] == '\0' && len > 0) return (int)i;
   }
   return -1;
 }
