@@ -36,6 +36,23 @@ static inline unsigned referrals_json_first_flagged(uint64_t mask) {
 #endif
 }
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* The same test for 16 bytes, where SSE2 is (every x86-64): bit i of the result is set when
+ * byte i is '"', '\\' or a control byte. Exact for every byte. */
+static inline unsigned referrals_json_escape_mask16(__m128i v) {
+  __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+  __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+  __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
+  return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control));
+}
+
+static inline __m128i referrals_json_load16(const char *s) {
+  return _mm_loadu_si128((const __m128i *)(const void *)s);
+}
+#endif
+
 static inline uint64_t referrals_json_word(const char *s) {
   uint64_t w;
   memcpy(&w, s, 8);

@@ -78,8 +78,19 @@ int referrals_scan_string(referrals_scanner *s, referrals_json_string *out) {
   const char *p = s->p + 1, *end = s->end;
   out->escaped = 0;
   for (;;) {
-    /* Plain text 8 bytes per step, up to the first quote, backslash, control or
-     * non-ASCII byte; the bytes after the last whole word one by one. */
+    /* Plain text 16 bytes per step where SSE2 is (every x86-64), then 8, up to the first
+     * quote, backslash, control or non-ASCII byte; the last few bytes one by one. */
+#if defined(__SSE2__)
+    while (end - p >= 16) {
+      __m128i v = referrals_json_load16(p);
+      unsigned mask = referrals_json_escape_mask16(v) | (unsigned)_mm_movemask_epi8(v);
+      if (mask) {
+        p += __builtin_ctz(mask);
+        goto special;
+      }
+      p += 16;
+    }
+#endif
     while (end - p >= 8) {
       uint64_t w = referrals_json_word(p);
       uint64_t mask = referrals_json_escape_mask(w) | (w & REFERRALS_HIGHS8);

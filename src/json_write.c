@@ -29,6 +29,15 @@ void referrals_json_write_string(referrals_buffer *b, const char *s, size_t len)
    * than remembering a run and memcpy-ing it later: most strings here are short, and the
    * libc call per run cost more than the copy itself (issue 5 profile). */
   size_t i = 0;
+#if defined(__SSE2__)
+  while (len - i >= 16) {
+    __m128i v = referrals_json_load16(s + i);
+    if (referrals_json_escape_mask16(v)) break; /* the 8-byte and 1-byte steps take over */
+    _mm_storeu_si128((__m128i *)(void *)out, v);
+    out += 16;
+    i += 16;
+  }
+#endif
   while (i < len) {
     uint64_t w;
     if (len - i >= 8 && (w = referrals_json_word(s + i), !referrals_json_escape_mask(w))) {

@@ -80,12 +80,14 @@ const referrals_field *referrals_field_find(const referrals_type *t, const char 
 int referrals_enum_find(const referrals_enum *e, const char *s, size_t len) {
   /* Byte by byte, no strlen or memcmp call: every value of a walk comes through here, the
    * values are short and most candidates differ at the first byte (issue 5). A value ends at
-   * its NUL, so the loop never reads past it. */
+   * its NUL, so the loop never reads past it; no value is empty. */
+  if (len == 0) return -1;
   for (unsigned i = 0; i < e->count; i++) {
     const char *v = e->values[i];
+    if (v[0] != s[0]) continue;
     size_t k = 0;
     while (k < len && v[k] && v[k] == s[k]) k++;
-    if (k == len && v[k] == '\0' && len > 0) return (int)i;
+    if (k == len && v[k] == '\0') return (int)i;
   }
   return -1;
 }
