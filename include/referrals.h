@@ -146,6 +146,9 @@ const referrals_field *referrals_field_find(const referrals_type *t, const char 
                                             unsigned *hint);
 /* The index of s[0..len) in e's values, or -1. Case-exact. */
 int referrals_enum_find(const referrals_enum *e, const char *s, size_t len);
+/* How deep t's objects nest: 1, plus the deepest type among its object and object-array
+ * members (the schema has no cycles). */
+unsigned referrals_type_depth(const referrals_type *t);
 /* The referrals_value of field f of type t inside the struct obj. Every member of a generated
  * struct is a referrals_value in schema order, so a field's index is its offset (schema.c
  * checks the layout at compile time). */

@@ -54,7 +54,7 @@ static int read_error(referrals_scanner *s, api_error *e) {
                {"target", e->target, sizeof e->target}};
   for (size_t i = 0;; i++) {
     referrals_json_string key;
-    int r = referrals_scan_member(s, i, &key);
+    int r = referrals_scan_member(s, i, NULL, 0, &key);
     if (r <= 0) return r;
     size_t k = 0;
     while (k < 3 && !is_key(&key, slots[k].key)) k++;
@@ -76,7 +76,7 @@ int referrals_api_error_parse(const char *body, size_t len, referrals_error *err
   int seen = 0;
   for (size_t i = 0;; i++) {
     referrals_json_string key;
-    int r = referrals_scan_member(&s, i, &key);
+    int r = referrals_scan_member(&s, i, NULL, 0, &key);
     if (r < 0) return 0;
     if (r == 0) break;
     if (!seen && is_key(&key, "error") && referrals_scan_peek(&s) == '{') {

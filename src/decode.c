@@ -196,15 +196,26 @@ static int read_object(decoder *d, const referrals_type *t, int depth, void **ou
   if (!obj) return out_of_memory(d);
   *out = obj;
   referrals_unknown **tail = REFERRALS_UNKNOWN(obj, t);
-  unsigned hint = 0; /* members mostly come in schema order: look where the last one was */
+  /* The service writes members in schema order: the member after the last one read is
+   * tried first, by comparing its bytes (no scan, no lookup); the rest are looked up. */
+  unsigned hint = 0;
   for (size_t i = 0;; i++) {
+    const referrals_field *next = hint < t->nfields ? &t->fields[hint] : NULL;
     referrals_json_string key;
-    int r = referrals_scan_member(&d->s, i, &key);
+    int r = referrals_scan_member(&d->s, i, next ? next->quoted_key : NULL,
+                                  next ? next->key_len + 3u : 0, &key);
     if (r <= 0) return r;
-    const char *name = key.raw;
-    uint32_t name_len = (uint32_t)key.len;
-    if (key.escaped && copy_string(d, &key, &name, &name_len)) return -1;
-    const referrals_field *f = referrals_field_find(t, name, name_len, &hint);
+    const referrals_field *f = next;
+    const char *name = NULL;
+    uint32_t name_len = 0;
+    if (r == 2) {
+      hint++;
+    } else {
+      name = key.raw;
+      name_len = (uint32_t)key.len;
+      if (key.escaped && copy_string(d, &key, &name, &name_len)) return -1;
+      f = referrals_field_find(t, name, name_len, &hint);
+    }
     if (f) {
       if (read_value(d, f, f->kind, REFERRALS_FIELD_VALUE(obj, t, f), depth)) return -1;
       continue;

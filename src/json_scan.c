@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes_equal.h"
 #include "json_bytes.h"
 #include "json_scan.h"
 
@@ -47,9 +48,15 @@ static long hex4(const char *p) {
   return u;
 }
 
-/* Checks the escape at p (a backslash) and returns its length, or fails. */
-static int check_escape(referrals_scanner *s, const char *p, size_t *n) {
-  if (s->end - p < 2) return referrals_scan_fail(s, s->end, "");
+/* referrals_scan_fail for functions that return a length: 0. */
+static size_t fail_length(referrals_scanner *s, const char *at, const char *why) {
+  referrals_scan_fail(s, at, why);
+  return 0;
+}
+
+/* The length of the escape at p (a backslash), checked; 0 after failing. */
+static size_t escape_length(referrals_scanner *s, const char *p) {
+  if (s->end - p < 2) return fail_length(s, s->end, "");
   switch (p[1]) {
     case '"':
     case '\\':
@@ -58,19 +65,14 @@ static int check_escape(referrals_scanner *s, const char *p, size_t *n) {
     case 'f':
     case 'n':
     case 'r':
-    case 't': *n = 2; return 0;
+    case 't': return 2;
     case 'u':
-      if (s->end - p < 6) {
-        for (const char *h = p + 2; h < s->end; h++)
-          if (hex_value((unsigned char)*h) < 0) return referrals_scan_fail(s, h, "bad \\u escape");
-        return referrals_scan_fail(s, s->end, "");
+      for (int i = 2; i < 6; i++) {
+        if (p + i == s->end) return fail_length(s, s->end, "");
+        if (hex_value((unsigned char)p[i]) < 0) return fail_length(s, p + i, "bad \\u escape");
       }
-      for (int i = 2; i < 6; i++)
-        if (hex_value((unsigned char)p[i]) < 0)
-          return referrals_scan_fail(s, p + i, "bad \\u escape");
-      *n = 6;
-      return 0;
-    default: return referrals_scan_fail(s, p + 1, "unknown escape");
+      return 6;
+    default: return fail_length(s, p + 1, "unknown escape");
   }
 }
 
@@ -108,8 +110,8 @@ int referrals_scan_string(referrals_scanner *s, referrals_json_string *out) {
     unsigned char c = (unsigned char)*p;
     if (c == '"') break;
     if (c == '\\') {
-      size_t n;
-      if (check_escape(s, p, &n)) return -1;
+      size_t n = escape_length(s, p);
+      if (n == 0) return -1;
       out->escaped = 1;
       p += n;
     } else if (c >= 0x80) {
@@ -283,9 +285,15 @@ static int separator(referrals_scanner *s, size_t index, char close) {
   return 1;
 }
 
-int referrals_scan_member(referrals_scanner *s, size_t index, referrals_json_string *key) {
+int referrals_scan_member(referrals_scanner *s, size_t index, const char *expect, size_t expect_len,
+                          referrals_json_string *key) {
   int r = separator(s, index, '}');
   if (r <= 0) return r;
+  if (expect && (size_t)(s->end - s->p) >= expect_len && s->p[0] == '"' &&
+      referrals_bytes_equal(s->p, expect, expect_len)) {
+    s->p += expect_len;
+    return 2;
+  }
   if (referrals_scan_peek(s) != '"') return referrals_scan_fail(s, s->p, "a member name expected");
   if (referrals_scan_string(s, key)) return -1;
   if (referrals_scan_peek(s) != ':') return referrals_scan_fail(s, s->p, "':' expected");
@@ -309,7 +317,7 @@ int referrals_scan_skip(referrals_scanner *s, int depth) {
       for (size_t i = 0;; i++) {
         if (c == '{') {
           referrals_json_string key;
-          r = referrals_scan_member(s, i, &key);
+          r = referrals_scan_member(s, i, NULL, 0, &key);
         } else {
           r = referrals_scan_item(s, i);
         }

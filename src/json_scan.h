@@ -71,8 +71,13 @@ int referrals_scan_literal(referrals_scanner *s, int *out);
  * fails "too_deep" beyond REFERRALS_MAX_DEPTH. */
 int referrals_scan_open(referrals_scanner *s, int depth);
 /* Walks an opened object: 1 with the key of member number `index` (0, 1, ...) read and
- * s->p at its value; 0 when the object closed (its '}' consumed); -1 on an error. */
-int referrals_scan_member(referrals_scanner *s, size_t index, referrals_json_string *key);
+ * s->p at its value; 0 when the object closed (its '}' consumed); -1 on an error.
+ * expect (or NULL): a member name and colon as the writer writes them ("\"key\":", no
+ * escapes, expect_len bytes). When the member's text starts with exactly those bytes they
+ * are stepped over unscanned and 2 is returned, key left unset: the decoder passes the
+ * member the schema has next, and the service writes members in schema order. */
+int referrals_scan_member(referrals_scanner *s, size_t index, const char *expect, size_t expect_len,
+                          referrals_json_string *key);
 /* Walks an opened array the same way: 1 with s->p at item number `index`, 0 at ']'. */
 int referrals_scan_item(referrals_scanner *s, size_t index);
 

@@ -23,6 +23,8 @@ typedef struct referrals_ctx {
   int busy;       /* a call is using this context (a __gc finalizer may re-enter the module) */
   int schema_ref; /* registry ref of the schema tables (see lua_schema.c) */
   struct referrals_key_index *keys; /* wire key -> field, per type (see lua_schema.c) */
+  int stack_need; /* Lua stack slots a walk between a table and a struct may use: checked
+                     once per walk, not per object (the schema bounds the nesting) */
 } referrals_ctx;
 
 /* lua_context.c: the context of the current call; a fresh one if the shared one is busy
@@ -40,7 +42,11 @@ int referrals_schema_build(lua_State *L); /* returns a registry ref */
  * tables, cost 150-200 per member: issue 5). NULL when out of memory. */
 struct referrals_key_index *referrals_key_index_new(void);
 void referrals_key_index_free(struct referrals_key_index *ix);
-/* The field of t whose wire key is key[0..len), or NULL. */
+/* Records the addresses of the key strings of the schema tables (at stack index schema), so
+ * that a key that is one of them is found by its address. */
+void referrals_key_index_intern(struct referrals_key_index *ix, lua_State *L, int schema);
+/* The field of t whose wire key is key[0..len) (a Lua string's bytes, or any bytes), or
+ * NULL. */
 const referrals_field *referrals_key_index_find(const struct referrals_key_index *ix,
                                                 const referrals_type *t, const char *key,
                                                 size_t len);

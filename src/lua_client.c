@@ -47,6 +47,8 @@ typedef struct lclient {
   double deadline;     /* opts.deadline: every call's, unless the call gives its own; 0 none */
 } lclient;
 
+/* Once per operation, whose helpers take its result: luaL_checkudata looks the metatable up
+ * in the registry by name each time. */
 static lclient *check_client(lua_State *L) { return luaL_checkudata(L, 1, CLIENT_MT); }
 
 static double monotonic_now(void) {
@@ -227,8 +229,7 @@ static void log_hook(void *ud, const referrals_event *ev) {
 
 /* The deadline of a call: opts.deadline of the table at idx (read before the context is
  * taken, as it may raise), else the client's. */
-static double call_deadline(lua_State *L, int idx) {
-  lclient *lc = check_client(L);
+static double call_deadline(lua_State *L, const lclient *lc, int idx) {
   if (lua_type(L, idx) != LUA_TTABLE) return lc->deadline;
   lua_getfield(L, idx, "deadline");
   double d = lc->deadline;
@@ -243,9 +244,8 @@ static double call_deadline(lua_State *L, int idx) {
 
 /* Before an operation's C call: the client open and not in use (a callback of this very
  * call, or a bulk run, may not start another), its hooks pointed at this call, held. */
-static int begin(lua_State *L, referrals_ctx *ctx, double deadline, call *k,
+static int begin(lua_State *L, lclient *lc, referrals_ctx *ctx, double deadline, call *k,
                  referrals_client **out) {
-  lclient *lc = check_client(L);
   k->lc = lc;
   *out = NULL;
   if (!lc->c) return closed_error(ctx);
@@ -301,16 +301,16 @@ static void check_opts(lua_State *L, int idx) {
 /* client:create(ref [, opts]) -> referral | nil, err. Validated and encoded first, with the
  * same code as referrals.encode_valid: an invalid table sends nothing. */
 static int l_create(lua_State *L) {
-  check_client(L);
+  lclient *lc = check_client(L);
   luaL_checktype(L, 2, LUA_TTABLE);
   check_opts(L, 3);
-  double deadline = call_deadline(L, 3);
+  double deadline = call_deadline(L, lc, 3);
   referrals_ctx *ctx = referrals_ctx_acquire(L);
   referrals_client *c = NULL;
   referrals_referral *r = NULL;
   call k = {L, NULL, 0, 0};
   int rc = referrals_encode_table(L, ctx, 2, REFERRALS_MODE_CREATE);
-  if (rc == REFERRALS_OK) rc = begin(L, ctx, deadline, &k, &c);
+  if (rc == REFERRALS_OK) rc = begin(L, lc, ctx, deadline, &k, &c);
   if (rc == REFERRALS_OK)
     rc = referrals_create(c, ctx->out.data, ctx->out.len, ctx->arena, &r, &ctx->err);
   end(L, &k);
@@ -320,16 +320,16 @@ static int l_create(lua_State *L) {
 
 /* client:get(id [, opts]) -> referral | nil, err */
 static int l_get(lua_State *L) {
-  check_client(L);
+  lclient *lc = check_client(L);
   size_t len;
   const char *id = luaL_checklstring(L, 2, &len);
   check_opts(L, 3);
-  double deadline = call_deadline(L, 3);
+  double deadline = call_deadline(L, lc, 3);
   referrals_ctx *ctx = referrals_ctx_acquire(L);
   referrals_client *c = NULL;
   referrals_referral *r = NULL;
   call k = {L, NULL, 0, 0};
-  int rc = begin(L, ctx, deadline, &k, &c);
+  int rc = begin(L, lc, ctx, deadline, &k, &c);
   if (rc == REFERRALS_OK) rc = referrals_get(c, id, len, ctx->arena, &r, &ctx->err);
   end(L, &k);
   if (rc == REFERRALS_OK) push_referral(L, ctx, r);
@@ -369,12 +369,12 @@ static void push_page(lua_State *L, referrals_ctx *ctx, const referrals_page *p)
 /* client:list([query | next_link]) -> page | nil, err. A string is the next link of an
  * earlier page (referrals_list_next says which links are followed, spec §1.2). */
 static int l_list(lua_State *L) {
-  check_client(L);
+  lclient *lc = check_client(L);
   int t = lua_type(L, 2);
   luaL_argcheck(L, t == LUA_TNONE || t == LUA_TNIL || t == LUA_TTABLE || t == LUA_TSTRING, 2,
                 "query table or next link expected");
   check_opts(L, 3);
-  double deadline = call_deadline(L, 3);
+  double deadline = call_deadline(L, lc, 3);
   referrals_ctx *ctx = referrals_ctx_acquire(L);
   referrals_client *c = NULL;
   referrals_page *page = NULL;
@@ -382,7 +382,7 @@ static int l_list(lua_State *L) {
   memset(&q, 0, sizeof q);
   call k = {L, NULL, 0, 0};
   int rc = t == LUA_TTABLE ? referrals_lua_query(L, ctx, 2, &q) : REFERRALS_OK;
-  if (rc == REFERRALS_OK) rc = begin(L, ctx, deadline, &k, &c);
+  if (rc == REFERRALS_OK) rc = begin(L, lc, ctx, deadline, &k, &c);
   if (rc == REFERRALS_OK && t == LUA_TSTRING) {
     size_t len;
     const char *link = lua_tolstring(L, 2, &len);
@@ -409,7 +409,7 @@ static void push_string_member(lua_State *L, int idx, const char *key) {
 /* client:update(id_or_ref, changes [, opts]) -> referral | true (bare 204) | nil, err.
  * If-Match is opts.etag, else the eTag of a referral table, sent verbatim (spec §1.1). */
 static int l_update(lua_State *L) {
-  check_client(L);
+  lclient *lc = check_client(L);
   int t = lua_type(L, 2);
   luaL_argcheck(L, t == LUA_TSTRING || t == LUA_TTABLE, 2, "id or referral expected");
   luaL_checktype(L, 3, LUA_TTABLE);
@@ -434,7 +434,7 @@ static int l_update(lua_State *L) {
   size_t id_len = 0, etag_len = 0;
   const char *id = lua_tolstring(L, 5, &id_len);
   const char *etag = lua_tolstring(L, 6, &etag_len);
-  double deadline = call_deadline(L, 4);
+  double deadline = call_deadline(L, lc, 4);
 
   referrals_ctx *ctx = referrals_ctx_acquire(L);
   referrals_client *c = NULL;
@@ -444,7 +444,7 @@ static int l_update(lua_State *L) {
               : referrals_error_set(&ctx->err, REFERRALS_E_VALIDATION, "id", "id",
                                     "id: the referral table has no string id");
   if (rc == REFERRALS_OK) rc = referrals_lua_patch(L, ctx, 3);
-  if (rc == REFERRALS_OK) rc = begin(L, ctx, deadline, &k, &c);
+  if (rc == REFERRALS_OK) rc = begin(L, lc, ctx, deadline, &k, &c);
   if (rc == REFERRALS_OK)
     rc = referrals_update(c, id, id_len, ctx->out.data, ctx->out.len, etag, etag_len, ctx->arena,
                           &r, &ctx->err);

@@ -25,11 +25,20 @@ static referrals_ctx *ctx_new(lua_State *L, int schema_ref) {
   referrals_buffer_init(&ctx->out);
   referrals_buffer_init(&ctx->scratch);
   ctx->schema_ref = schema_ref;
+  unsigned depth = 0;
+  for (unsigned i = 0; i < referrals_all_types_count; i++) {
+    unsigned d = referrals_type_depth(referrals_all_types[i]);
+    if (d > depth) depth = d;
+  }
+  ctx->stack_need = 4 * (int)depth + 8; /* per level: table, key table or array, key, value */
   luaL_getmetatable(L, REFERRALS_CTX_MT);
   lua_setmetatable(L, -2);
   ctx->arena = referrals_arena_new();
   ctx->keys = referrals_key_index_new();
   if (!ctx->arena || !ctx->keys) luaL_error(L, "referrals: out of memory");
+  lua_rawgeti(L, LUA_REGISTRYINDEX, schema_ref);
+  referrals_key_index_intern(ctx->keys, L, lua_gettop(L));
+  lua_pop(L, 1);
   return ctx;
 }
 

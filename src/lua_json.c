@@ -157,7 +157,7 @@ static void push_string(lua_State *L, const referrals_json_string *str) {
 /* Steps to member `index` of an open object and pushes its key: as referrals_scan_member. */
 static int push_key(lua_State *L, referrals_scanner *s, size_t index) {
   referrals_json_string key;
-  int r = referrals_scan_member(s, index, &key);
+  int r = referrals_scan_member(s, index, NULL, 0, &key);
   if (r > 0) push_string(L, &key);
   return r;
 }

@@ -65,7 +65,6 @@ static void push_value(pusher *p, const referrals_field *f, uint8_t kind,
 
 static void push_object(pusher *p, const referrals_type *t, const void *obj) {
   lua_State *L = p->L;
-  luaL_checkstack(L, 6, "referrals: structure too deep");
   int present = 0;
   for (unsigned i = 0; i < t->nfields; i++)
     present += REFERRALS_FIELD_VALUE(obj, t, &t->fields[i])->state != REFERRALS_ABSENT;
@@ -89,6 +88,7 @@ static void push_object(pusher *p, const referrals_type *t, const void *obj) {
 
 void referrals_push_struct(lua_State *L, referrals_ctx *ctx, const referrals_type *t,
                            const void *obj) {
+  luaL_checkstack(L, ctx->stack_need, "referrals: structure too deep");
   pusher p;
   p.L = L;
   referrals_schema_push(L, ctx);

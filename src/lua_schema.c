@@ -32,7 +32,13 @@ int referrals_schema_build(lua_State *L) {
 /* ---- key index ----------------------------------------------------------------------
  * Per type, an open-addressed table of (field index + 1), 0 for an empty slot, at least
  * twice the fields in size; a probe ends at an empty slot. Built from the descriptors, so
- * it lists no field by hand. */
+ * it lists no field by hand.
+ *
+ * A second table of the same shape is keyed by the address of the key's Lua string. Lua
+ * interns short strings (all the schema's keys are short), so a key of a script's table is
+ * the very string the schema tables hold, and one pointer compare finds its field without
+ * reading its bytes (issue 5: 70 -> 15 instructions a member). A key not found so (a long
+ * string, an unknown key) is looked up by its bytes. */
 typedef struct key_table {
   uint32_t offset; /* of the type's slots in referrals_key_index.slots */
   uint32_t mask;   /* slots - 1 */
@@ -41,7 +47,14 @@ typedef struct key_table {
 struct referrals_key_index {
   key_table *tables; /* [type.index] */
   uint8_t *slots;
+  const char **interned;   /* [slot]: a Lua key string's address, NULL when empty */
+  uint8_t *interned_field; /* [slot]: its field index + 1 */
 };
+
+static uint32_t address_hash(const char *p) {
+  uint64_t a = (uint64_t)(uintptr_t)p * 0x9E3779B97F4A7C15u;
+  return (uint32_t)(a >> 40);
+}
 
 /* Cheap and good enough: collisions cost a probe, never a wrong answer. len > 0. */
 static uint32_t key_hash(const char *k, size_t len) {
@@ -60,11 +73,13 @@ struct referrals_key_index *referrals_key_index_new(void) {
     nslots += size;
   }
   size_t tables_size = referrals_all_types_count * sizeof(key_table);
-  struct referrals_key_index *ix = malloc(sizeof *ix + tables_size + nslots);
+  struct referrals_key_index *ix =
+      calloc(1, sizeof *ix + tables_size + nslots * sizeof(char *) + 2 * nslots);
   if (!ix) return NULL;
   ix->tables = (key_table *)(ix + 1);
-  ix->slots = (uint8_t *)ix->tables + tables_size;
-  memset(ix->slots, 0, nslots);
+  ix->interned = (const char **)(void *)((char *)ix->tables + tables_size);
+  ix->slots = (uint8_t *)(ix->interned + nslots);
+  ix->interned_field = ix->slots + nslots;
   uint32_t offset = 0;
   for (unsigned i = 0; i < referrals_all_types_count; i++) {
     const referrals_type *t = referrals_all_types[i];
@@ -85,11 +100,32 @@ struct referrals_key_index *referrals_key_index_new(void) {
 
 void referrals_key_index_free(struct referrals_key_index *ix) { free(ix); }
 
+void referrals_key_index_intern(struct referrals_key_index *ix, lua_State *L, int schema) {
+  for (unsigned i = 0; i < referrals_all_types_count; i++) {
+    const referrals_type *t = referrals_all_types[i];
+    const key_table *kt = &ix->tables[t->index];
+    lua_rawgeti(L, schema, (int)t->index + 1);
+    for (unsigned f = 0; f < t->nfields; f++) {
+      lua_rawgeti(L, -1, (int)f + 1);
+      const char *key = lua_tostring(L, -1); /* stays alive: the schema table holds it */
+      lua_pop(L, 1);
+      uint32_t h = address_hash(key) & kt->mask;
+      while (ix->interned[kt->offset + h]) h = (h + 1) & kt->mask;
+      ix->interned[kt->offset + h] = key;
+      ix->interned_field[kt->offset + h] = (uint8_t)(f + 1);
+    }
+    lua_pop(L, 1);
+  }
+}
+
 const referrals_field *referrals_key_index_find(const struct referrals_key_index *ix,
                                                 const referrals_type *t, const char *key,
                                                 size_t len) {
   if (len == 0) return NULL; /* no wire key is empty */
   const key_table *kt = &ix->tables[t->index];
+  const char *const *interned = ix->interned + kt->offset;
+  for (uint32_t h = address_hash(key) & kt->mask; interned[h]; h = (h + 1) & kt->mask)
+    if (interned[h] == key) return &t->fields[ix->interned_field[kt->offset + h] - 1];
   const uint8_t *slots = ix->slots + kt->offset;
   for (uint32_t h = key_hash(key, len) & kt->mask; slots[h]; h = (h + 1) & kt->mask) {
     const referrals_field *f = &t->fields[slots[h] - 1];

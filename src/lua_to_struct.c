@@ -250,7 +250,6 @@ static int unknown_key(conv *c, const referrals_type *t, void *obj, int key_idx,
 
 static int table_to_object(conv *c, int idx, const referrals_type *t, void **out) {
   lua_State *L = c->L;
-  luaL_checkstack(L, 6, "referrals: table too deep");
   void *obj = referrals_arena_alloc(c->ctx->arena, t->size);
   if (!obj)
     return referrals_error_set(&c->ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
@@ -289,6 +288,7 @@ static int table_to_object(conv *c, int idx, const referrals_type *t, void **out
 
 int referrals_lua_to_value(lua_State *L, referrals_ctx *ctx, int idx, const referrals_field *f,
                            int as_item, const char *path, referrals_value *out) {
+  luaL_checkstack(L, ctx->stack_need, "referrals: table too deep");
   conv c;
   c.L = L;
   c.ctx = ctx;
@@ -305,6 +305,7 @@ int referrals_lua_to_value(lua_State *L, referrals_ctx *ctx, int idx, const refe
 
 int referrals_table_to_struct(lua_State *L, referrals_ctx *ctx, int idx, const referrals_type *t,
                               int strict, void **out) {
+  luaL_checkstack(L, ctx->stack_need, "referrals: table too deep");
   conv c;
   c.L = L;
   c.ctx = ctx;

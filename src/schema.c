@@ -77,6 +77,17 @@ const referrals_field *referrals_field_find(const referrals_type *t, const char 
   return NULL;
 }
 
+unsigned referrals_type_depth(const referrals_type *t) {
+  unsigned deepest = 0;
+  for (unsigned i = 0; i < t->nfields; i++) {
+    const referrals_field *f = &t->fields[i];
+    if (f->kind != REFERRALS_KIND_OBJECT && f->kind != REFERRALS_KIND_OBJECT_ARRAY) continue;
+    unsigned d = referrals_type_depth(f->type);
+    if (d > deepest) deepest = d;
+  }
+  return 1 + deepest;
+}
+
 int referrals_enum_find(const referrals_enum *e, const char *s, size_t len) {
   /* Byte by byte, no strlen or memcmp call: every value of a walk comes through here, the
    * values are short and most candidates differ at the first byte (issue 5). A value ends at

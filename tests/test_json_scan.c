@@ -35,6 +35,9 @@ static const struct {
     {"{\"name\":\"a\",\"name\":\"b\"}", "{\"name\":\"b\"}"}, /* the last one wins */
     {"{\"x\":" DEEP63 DEEP63_END "}", "{\"x\":" DEEP63 DEEP63_END "}"},
     {"{\"favorite\":false,\"target\":[]}", "{\"target\":[],\"favorite\":false}"},
+    /* members out of schema order, a known name as a prefix, a name with a space */
+    {"{\"name\":\"n\",\"id\":\"i\",\"namex\":1,\"id\" :\"j\"}",
+     "{\"id\":\"j\",\"name\":\"n\",\"namex\":1}"},
 };
 
 static const struct {
