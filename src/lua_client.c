@@ -26,6 +26,10 @@
 #define BASE_URL 2
 #define LOG_FN 3    /* opts.log */
 #define LOG_ERROR 4 /* what the log function raised during the current call */
+#define HOOK_FN 5   /* call_hook, made once: pushing a C function allocates on 5.1/LuaJIT */
+#define USERVALUE_SLOTS 5
+
+static int call_hook(lua_State *L);
 #if LUA_VERSION_NUM < 502
 #define get_uservalue(L, i) lua_getfenv((L), (i))
 #define set_uservalue(L, i) lua_setfenv((L), (i))
@@ -84,7 +88,10 @@ static int l_new(lua_State *L) {
   memset(lc, 0, sizeof *lc);
   luaL_getmetatable(L, CLIENT_MT);
   lua_setmetatable(L, 3);
-  lua_createtable(L, 4, 0);
+  lua_createtable(L, USERVALUE_SLOTS,
+                  0); /* every slot in the array part: storing allocates nothing */
+  lua_pushcfunction(L, call_hook);
+  lua_rawseti(L, -2, HOOK_FN);
   if (token_type == LUA_TFUNCTION) {
     lua_pushvalue(L, 2);
     lua_rawseti(L, -2, TOKEN_FN);
@@ -192,14 +199,7 @@ typedef struct call {
   int log_failed; /* the error is in the uservalue's LOG_ERROR, raised by conclude() */
 } call;
 
-static int token_hook(void *ud, referrals_client *c, int force, referrals_error *err) {
-  call *k = ud;
-  (void)c; /* the client of k->lc */
-  return refresh_token(k->L, k->lc, force, err);
-}
-
-/* Builds the event table and calls the log function, both under the caller's lua_pcall:
- * 1 = the function, 2 = the event (light userdata). */
+/* Calls the log function: 1 = the function, 2 = the event (light userdata). */
 static int call_log(lua_State *L) {
   const referrals_event *ev = lua_touserdata(L, 2);
   lua_pushvalue(L, 1);
@@ -210,10 +210,7 @@ static int call_log(lua_State *L) {
 
 /* A log function that raises is not called again during the call; its error is raised once
  * the operation is over (never across libcurl, Lua-cURLv3's rule). */
-static void log_hook(void *ud, const referrals_event *ev) {
-  call *k = ud;
-  lua_State *L = k->L;
-  if (k->log_failed) return;
+static void run_log(lua_State *L, call *k, const referrals_event *ev) {
   lua_pushcfunction(L, call_log);
   get_uservalue(L, 1);
   lua_rawgeti(L, -1, LOG_FN);
@@ -225,6 +222,57 @@ static void log_hook(void *ud, const referrals_event *ev) {
   lua_insert(L, -2);
   lua_rawseti(L, -2, LOG_ERROR);
   lua_pop(L, 1);
+}
+
+/* What a hook of the pipeline asks of Lua. The hooks run inside the C core (pipeline.c),
+ * so nothing they do may raise: a memory error while building { force = true } or storing
+ * the log function's error would unwind through the core's frames and skip end(), leaving
+ * the client held ("busy") for good. call_hook does the work under lua_pcall. */
+typedef struct hook_job {
+  call *k;
+  const referrals_event *ev; /* the log hook's event; NULL for the token hook */
+  int force;
+  referrals_error *err;
+  int rc;
+} hook_job;
+
+/* 1 = the client, 2 = the job (light userdata). */
+static int call_hook(lua_State *L) {
+  hook_job *j = lua_touserdata(L, 2);
+  lua_settop(L, 1);
+  if (j->ev)
+    run_log(L, j->k, j->ev);
+  else
+    j->rc = refresh_token(L, j->k->lc, j->force, j->err);
+  return 0;
+}
+
+/* Runs a job with call_hook (fetched, not pushed anew, so that nothing here allocates). */
+static void run_hook(hook_job *j) {
+  lua_State *L = j->k->L;
+  get_uservalue(L, 1);
+  lua_rawgeti(L, -1, HOOK_FN);
+  lua_remove(L, -2);
+  lua_pushvalue(L, 1);
+  lua_pushlightuserdata(L, j);
+  if (lua_pcall(L, 2, 0, 0) == 0) return;
+  lua_pop(L, 1); /* only a memory error gets here */
+  if (j->err)
+    j->rc = referrals_error_set(j->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+}
+
+static int token_hook(void *ud, referrals_client *c, int force, referrals_error *err) {
+  (void)c; /* the client of the call's lclient */
+  hook_job j = {ud, NULL, force, err, REFERRALS_OK};
+  run_hook(&j);
+  return j.rc;
+}
+
+static void log_hook(void *ud, const referrals_event *ev) {
+  call *k = ud;
+  if (k->log_failed) return;
+  hook_job j = {k, ev, 0, NULL, REFERRALS_OK};
+  run_hook(&j);
 }
 
 /* The deadline of a call: opts.deadline of the table at idx (read before the context is

@@ -1,0 +1,179 @@
+/*
+ * lua_oom.c (built as test_lua_oom, Lua 5.4 only): memory errors in the middle of a
+ * client's operation must leave the client usable. The token and log hooks run inside the
+ * C core; if building { force = true } for the token function after a 401 (spec §4) raised,
+ * the error would unwind through the core's frames and the client would stay held, every
+ * later call failing "busy".
+ *
+ * A Lua state whose allocator fails the n-th allocation after a point runs client:create
+ * against a loopback responder that answers every request 401 (so each call asks the token
+ * function again with force = true), for n = 0, 1, 2...: whatever that call returns or
+ * raises, the next call, with memory back, must reach the server again.
+ */
+#include <arpa/inet.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tap.h"
+
+int luaopen_referrals_core(lua_State *L);
+
+/* ---- an allocator that fails on cue ----------------------------------------------------- */
+
+static long allocations_left = -1; /* -1: no limit */
+
+static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  (void)ud;
+  if (nsize == 0) {
+    free(ptr);
+    return NULL;
+  }
+  /* Lua takes a shrink to succeed (manual §4.8); only growth may fail. */
+  if (ptr == NULL || nsize > osize) {
+    if (allocations_left == 0) return NULL;
+    if (allocations_left > 0) allocations_left--;
+  }
+  return realloc(ptr, nsize);
+}
+
+/* ---- a server that answers 401 to everything -------------------------------------------- */
+
+static void *serve_401(void *arg) {
+  int listener = *(int *)arg;
+  static const char answer[] =
+      "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+  for (;;) {
+    int conn = accept(listener, NULL, NULL);
+    if (conn < 0) return NULL;
+    char buf[8192];
+    size_t got = 0;
+    /* one request per connection: read up to the end of the headers and the body */
+    for (;;) {
+      ssize_t n = recv(conn, buf + got, sizeof buf - 1 - got, 0);
+      if (n <= 0) break;
+      got += (size_t)n;
+      buf[got] = '\0';
+      char *end = strstr(buf, "\r\n\r\n");
+      if (!end) continue;
+      char *cl = strstr(buf, "Content-Length: ");
+      size_t body = cl ? (size_t)atol(cl + 16) : 0;
+      if (got >= (size_t)(end + 4 - buf) + body) break;
+    }
+    if (send(conn, answer, sizeof answer - 1, 0) < 0) break;
+    close(conn);
+  }
+  return NULL;
+}
+
+static int start_server(int *port) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) != 0 || listen(s, 16) != 0 ||
+      getsockname(s, (struct sockaddr *)&a, &len) != 0)
+    return -1;
+  *port = ntohs(a.sin_port);
+  static int listener;
+  listener = s;
+  pthread_t t;
+  if (pthread_create(&t, NULL, serve_401, &listener) != 0) return -1;
+  pthread_detach(t);
+  return 0;
+}
+
+/* ---- the test --------------------------------------------------------------------------- */
+
+static const char setup[] =
+    "local core, port = require 'referrals.core', ...\n"
+    "local forced = 0\n"
+    "client = core.new { base_url = 'http://127.0.0.1:' .. port, timeout = 5, retries = 0,\n"
+    "  token = function(o) if o and o.force then forced = forced + 1 end return 'tok' end,\n"
+    "  log = function(event) end }\n"
+    "request = { name = 'oom', type = 'Independent', customerProfile = { name = 'C' },\n"
+    "  consent = {}, details = { notes = 'x' } }\n"
+    "function forced_count() return forced end\n";
+
+/* client:create(request) in a protected call; returns err.code of a clean `nil, err`, or
+ * "(raised)" / "(ok)". */
+static const char *create_once(lua_State *L, char *code, size_t size) {
+  lua_getglobal(L, "client");
+  lua_getfield(L, -1, "create");
+  lua_insert(L, -2);
+  lua_getglobal(L, "request");
+  int st = lua_pcall(L, 2, 2, 0);
+  const char *out = "(raised)";
+  if (st == LUA_OK) {
+    out = "(ok)";
+    if (lua_isnil(L, -2) && lua_istable(L, -1)) {
+      lua_getfield(L, -1, "code");
+      snprintf(code, size, "%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "?");
+      lua_pop(L, 1);
+      out = code;
+    }
+    lua_pop(L, 2);
+  } else {
+    lua_pop(L, 1);
+  }
+  return out;
+}
+
+int main(void) {
+  int port;
+  if (start_server(&port) != 0) {
+    CHECK(0, "a loopback listener");
+    return tap_done();
+  }
+  lua_State *L = lua_newstate(limited_alloc, NULL);
+  luaL_openlibs(L);
+  luaL_requiref(L, "referrals.core", luaopen_referrals_core, 0);
+  lua_pop(L, 1);
+  int loaded = luaL_loadstring(L, setup) == LUA_OK;
+  lua_pushinteger(L, port);
+  CHECK(loaded && lua_pcall(L, 1, 0, 0) == LUA_OK, "the client and the request are set up");
+
+  char code[64];
+  CHECK_STR(create_once(L, code, sizeof code), "HTTP_401",
+            "a create with memory: the 401 comes back");
+
+  /* n grows until a limited call has all the memory it needs and runs to its end. */
+  int busy = 0, ran = 0, hit_force = 0, whole = 0;
+  for (long n = 0; n < 20000 && !whole; n++) {
+    lua_getglobal(L, "forced_count");
+    lua_call(L, 0, 1);
+    lua_Integer forced_before = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    allocations_left = n;
+    whole = strcmp(create_once(L, code, sizeof code), "HTTP_401") == 0 && allocations_left > 0;
+    allocations_left = -1;
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    const char *after = create_once(L, code, sizeof code);
+    ran++;
+    if (strcmp(after, "busy") == 0) busy++;
+    lua_getglobal(L, "forced_count");
+    lua_call(L, 0, 1);
+    /* the limited call got as far as the forced token call: past the point of the bug */
+    if (lua_tointeger(L, -1) - forced_before >= 2) hit_force = 1;
+    lua_pop(L, 1);
+    if (strcmp(after, "HTTP_401") != 0 && strcmp(after, "busy") != 0) {
+      printf("# after a failure at allocation %ld: %s\n", n, after);
+      busy++;
+    }
+  }
+  printf("# %d limited calls\n", ran);
+  CHECK(hit_force, "some limited calls got as far as the token function's forced call");
+  CHECK(busy == 0, "after every memory failure the next call reaches the server again");
+  if (busy) printf("#   %d of %d calls after a failure did not\n", busy, ran);
+  lua_close(L);
+  return tap_done();
+}
