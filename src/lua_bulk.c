@@ -169,13 +169,6 @@ static int many_call(lua_State *L, referrals_bulk_op op) {
   lua_settop(L, A_OPTS);
   referrals_bulk_options o;
   read_options(L, &o); /* A_PROGRESS */
-  if (!referrals_client_hold(L, 1)) {
-    referrals_error err;
-    referrals_error_clear(&err);
-    referrals_error_set(&err, REFERRALS_E_VALIDATION, "busy", NULL,
-                        "a create_many or get_many of this client is running");
-    return referrals_push_error(L, &err);
-  }
   size_t n = lua_rawlen(L, A_LIST);
   referrals_bulk_item *items = lua_newuserdata(L, (n ? n : 1) * sizeof *items); /* A_ITEMS */
   lua_createtable(L, n > 0x7fffffff ? 0 : (int)n, 0);                           /* A_RESULTS */
@@ -185,12 +178,17 @@ static int many_call(lua_State *L, referrals_bulk_op op) {
   m.done = prepare(L, ctx, op, items, n);
   referrals_client *c = NULL;
   int rc = referrals_client_ready(L, ctx, &c);
+  /* Held only while the core runs, whose callbacks are all under lua_pcall: anything that
+   * may raise (a memory error) happens before or after, so it cannot leave the client held. */
+  if (rc == REFERRALS_OK && !referrals_client_hold(L, 1))
+    rc = referrals_error_set(&ctx->err, REFERRALS_E_VALIDATION, "busy", NULL,
+                             "the client is in use (a create_many, get_many or another call)");
   if (rc == REFERRALS_OK) {
     o.done = on_done;
     o.ud = &m;
     rc = referrals_bulk_run(c, op, items, n, &o, &ctx->err);
+    referrals_client_hold(L, 0);
   }
-  referrals_client_hold(L, 0);
   if (rc == REFERRALS_OK) lua_pushvalue(L, A_RESULTS);
   return referrals_ctx_finish(L, ctx, rc);
 }

@@ -102,7 +102,24 @@ static const char setup[] =
     "  log = function(event) end }\n"
     "request = { name = 'oom', type = 'Independent', customerProfile = { name = 'C' },\n"
     "  consent = {}, details = { notes = 'x' } }\n"
-    "function forced_count() return forced end\n";
+    "function forced_count() return forced end\n"
+    "function many()\n"
+    "  local results, err = client:create_many { request }\n"
+    "  if not results then return err.code end\n"
+    "  return results[1].code or '(ok)'\n"
+    "end\n";
+
+/* many() in a protected call: the code of its one item's err, or "(raised)". */
+static const char *many_once(lua_State *L, char *code, size_t size) {
+  lua_getglobal(L, "many");
+  if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
+    lua_pop(L, 1);
+    return "(raised)";
+  }
+  snprintf(code, size, "%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "?");
+  lua_pop(L, 1);
+  return code;
+}
 
 /* client:create(request) in a protected call; returns err.code of a clean `nil, err`, or
  * "(raised)" / "(ok)". */
@@ -174,6 +191,20 @@ int main(void) {
   CHECK(hit_force, "some limited calls got as far as the token function's forced call");
   CHECK(busy == 0, "after every memory failure the next call reaches the server again");
   if (busy) printf("#   %d of %d calls after a failure did not\n", busy, ran);
+
+  /* The same for create_many, which holds the client for its run. */
+  busy = 0;
+  whole = 0;
+  long tried = 0;
+  for (long n = 0; n < 20000 && !whole; n++, tried++) {
+    allocations_left = n;
+    whole = strcmp(many_once(L, code, sizeof code), "HTTP_401") == 0 && allocations_left > 0;
+    allocations_left = -1;
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    if (strcmp(create_once(L, code, sizeof code), "HTTP_401") != 0) busy++;
+  }
+  printf("# %ld limited create_many calls\n", tried);
+  CHECK(busy == 0, "after a memory failure in create_many the next call reaches the server");
   lua_close(L);
   return tap_done();
 }
