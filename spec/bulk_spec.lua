@@ -130,6 +130,12 @@ describe("client:create_many and client:get_many", function()
     assert.is_true(stats.max_in_flight >= 8)
   end)
 
+  it("runs 8 transfers at once when opts.concurrency is not given", function()
+    server.faults { { delay_ms = 200, count = 16, match = POST } }
+    assert(client:create_many(requests(16)))
+    assert.equal(8, server.control("GET", "stats").max_in_flight)
+  end)
+
   it("stops cleanly when progress raises, and the client keeps working", function()
     local results, err = client:create_many(requests(6), {
       concurrency = 2,
