@@ -71,8 +71,7 @@ int referrals_api_error_parse(const char *body, size_t len, referrals_error *err
   memset(&e, 0, sizeof e);
   referrals_error ignored; /* not the API's error JSON: the caller reports HTTP_<status> */
   referrals_scanner s;
-  referrals_scan_init(&s, body, len, &ignored);
-  if (referrals_scan_peek(&s) != '{' || referrals_scan_open(&s, 1)) return 0;
+  if (referrals_scan_init(&s, body, len, &ignored) != '{' || referrals_scan_open(&s, 1)) return 0;
   int seen = 0;
   for (size_t i = 0;; i++) {
     referrals_json_string key;

@@ -240,15 +240,9 @@ int referrals_decode(const referrals_type *t, const char *json, size_t len, refe
   memset(&d, 0, sizeof d);
   d.arena = a;
   d.err = err;
-  referrals_scan_init(&d.s, json, len, err);
   *out = NULL;
-
-  int c = referrals_scan_peek(&d.s);
-  if (c == 0 && d.s.p == d.s.end) {
-    referrals_error_set(err, REFERRALS_E_JSON, "empty", NULL, "no JSON value in the input");
-    err->position = (long)len;
-    return REFERRALS_E_JSON;
-  }
+  int c = referrals_scan_init(&d.s, json, len, err);
+  if (c < 0) return REFERRALS_E_JSON;
   void *root = NULL;
   if (c != '{') {
     /* Invalid text is a syntax error first; valid JSON of another type is the wrong type. */

@@ -10,23 +10,30 @@
 #include "json_bytes.h"
 #include "json_scan.h"
 
-void referrals_scan_init(referrals_scanner *s, const char *text, size_t len, referrals_error *err) {
+#define DEPTH_TEXT_(n) #n
+#define DEPTH_TEXT(n) DEPTH_TEXT_(n)
+
+/* Every error of the scanner: code, "invalid JSON at byte N: why", position N. -1. */
+static int fail_as(referrals_scanner *s, const char *at, const char *code, const char *why) {
+  size_t pos = (size_t)(at - s->text);
+  referrals_error_set(s->err, REFERRALS_E_JSON, code, NULL, "invalid JSON at byte %zu: %s", pos,
+                      why);
+  s->err->position = (long)pos;
+  return -1;
+}
+
+int referrals_scan_init(referrals_scanner *s, const char *text, size_t len, referrals_error *err) {
   s->text = s->p = text;
   s->end = text + len;
   s->err = err;
+  int c = referrals_scan_peek(s);
+  if (c == 0 && s->p == s->end) return fail_as(s, s->end, "empty", "no JSON value in the input");
+  return c;
 }
 
 int referrals_scan_fail(referrals_scanner *s, const char *at, const char *why) {
-  size_t pos = (size_t)(at - s->text);
-  if (at >= s->end) {
-    referrals_error_set(s->err, REFERRALS_E_JSON, "truncated", NULL,
-                        "invalid JSON at byte %zu: the text ends before the value does", pos);
-  } else {
-    referrals_error_set(s->err, REFERRALS_E_JSON, "syntax", NULL, "invalid JSON at byte %zu: %s",
-                        pos, why);
-  }
-  s->err->position = (long)pos;
-  return -1;
+  if (at >= s->end) return fail_as(s, at, "truncated", "the text ends before the value does");
+  return fail_as(s, at, "syntax", why);
 }
 
 /* ---- strings (§7) ---------------------------------------------------------------------- */
@@ -230,13 +237,8 @@ int referrals_scan_number(referrals_scanner *s, referrals_value *v) {
     v->as.integer = *start == '-' ? -i : i;
     return 0;
   }
-  if (referrals_json_read_number(start, (size_t)(p - start), v) != 0) {
-    referrals_error_set(s->err, REFERRALS_E_JSON, "number_range", NULL,
-                        "invalid JSON at byte %zu: number out of range (it does not fit a double)",
-                        (size_t)(start - s->text));
-    s->err->position = (long)(start - s->text);
-    return -1;
-  }
+  if (referrals_json_read_number(start, (size_t)(p - start), v) != 0)
+    return fail_as(s, start, "number_range", "number out of range (it does not fit a double)");
   return 0;
 }
 
@@ -257,13 +259,9 @@ int referrals_scan_literal(referrals_scanner *s, int *out) {
 }
 
 int referrals_scan_open(referrals_scanner *s, int depth) {
-  if (depth > REFERRALS_MAX_DEPTH) {
-    referrals_error_set(s->err, REFERRALS_E_JSON, "too_deep", NULL,
-                        "invalid JSON at byte %zu: nested deeper than %d levels",
-                        (size_t)(s->p - s->text), REFERRALS_MAX_DEPTH);
-    s->err->position = (long)(s->p - s->text);
-    return -1;
-  }
+  if (depth > REFERRALS_MAX_DEPTH)
+    return fail_as(s, s->p, "too_deep",
+                   "nested deeper than " DEPTH_TEXT(REFERRALS_MAX_DEPTH) " levels");
   s->p++;
   return 0;
 }

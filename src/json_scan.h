@@ -7,8 +7,8 @@
  * Why not yajl's SAX parser any more (issue 5): on the documented create response (2.4 KB)
  * yajl spent 52k instructions, 16% of a whole client:create, in its lexer and state
  * machine, plus the callbacks routing every event back to where it belonged. A reader
- * that knows what it expects next, over strings scanned 8 bytes per step, does the same
- * checks in a fraction of that.
+ * that knows what it expects next, over strings scanned 16 or 8 bytes per step, does the
+ * same checks in a fraction of that.
  *
  * Errors are REFERRALS_E_JSON, code "syntax" (or "truncated" when the text stops early,
  * "too_deep", "number_range"), with err->position the byte offset of the offending byte;
@@ -35,7 +35,9 @@ typedef struct referrals_json_string {
   int escaped;
 } referrals_json_string;
 
-void referrals_scan_init(referrals_scanner *s, const char *text, size_t len, referrals_error *err);
+/* Starts on text[0..len) and returns the byte that starts its value, or -1 after failing
+ * "empty" when the text is only whitespace. */
+int referrals_scan_init(referrals_scanner *s, const char *text, size_t len, referrals_error *err);
 
 /* Skips whitespace and returns the byte that starts the next token, or 0 at the end of the
  * text. Does not consume it. */

@@ -224,11 +224,8 @@ int referrals_push_json(lua_State *L, const char *json, size_t len, referrals_er
   referrals_scanner s;
   int top = lua_gettop(L);
   referrals_error_clear(err);
-  referrals_scan_init(&s, json, len, err);
-  if (referrals_scan_peek(&s) == 0 && s.p == s.end) {
-    referrals_error_set(err, REFERRALS_E_JSON, "empty", NULL, "no JSON value in the input");
-    err->position = (long)len;
-  } else if (push_value(L, &s, 0) == 0 && referrals_scan_finish(&s) == 0) {
+  if (referrals_scan_init(&s, json, len, err) >= 0 && push_value(L, &s, 0) == 0 &&
+      referrals_scan_finish(&s) == 0) {
     return REFERRALS_OK;
   }
   lua_settop(L, top);
