@@ -8,8 +8,8 @@ local cjson = require "cjson"
 
 local base_url, n = arg[1], tonumber(arg[2])
 local concurrency, http_version = tonumber(arg[3]), arg[4]
-local shared = os.getenv("REFERRALS_SHARED") or "../shared"
-local f = assert(io.open(shared .. "/fixtures/create-request.json", "rb"))
+local fixtures = (arg[0]:match("^(.*[/\\])") or "") .. "../tests/fixtures/"
+local f = assert(io.open(fixtures .. "create-request.json", "rb"))
 local request = cjson.decode(f:read("*a"))
 f:close()
 

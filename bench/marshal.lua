@@ -5,9 +5,9 @@
 local referrals = require "referrals"
 local cjson = require "cjson"
 
-local shared = os.getenv("REFERRALS_SHARED") or "../shared"
+local fixtures = (arg[0]:match("^(.*[/\\])") or "") .. "../tests/fixtures/"
 local function read(name)
-  local f = assert(io.open(shared .. "/fixtures/" .. name, "rb"))
+  local f = assert(io.open(fixtures .. name, "rb"))
   local s = f:read("*a")
   f:close()
   return s

@@ -9,9 +9,8 @@ N=${1:-5000}
 CG_N1=${CG_N1:-200}
 CG_N2=${CG_N2:-400}
 dir="$top/build/bench"
-shared=$(cd "$top/../shared" && pwd)
+fixtures="$top/tests/fixtures"
 rm -rf "$dir" && mkdir -p "$dir/tmp"
-export REFERRALS_SHARED="$shared"
 
 cc -O2 -Wall -Wextra -Werror -o "$dir/raw_curl" bench/raw_curl.c $(pkg-config --cflags --libs libcurl)
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" -out "$dir/cert.pem" -days 1 \
@@ -19,7 +18,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" -out "$dir/cert
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 P1=$(free_port); P2=$(free_port); P3=$(free_port)
-sed -e "s|@DIR@|$dir|g" -e "s|@FIXTURES@|$shared/fixtures|g" -e "s|@PORT_HTTP@|$P1|" \
+sed -e "s|@DIR@|$dir|g" -e "s|@FIXTURES@|$fixtures|g" -e "s|@PORT_HTTP@|$P1|" \
   -e "s|@PORT_HTTPS@|$P2|" -e "s|@PORT_H2@|$P3|" bench/nginx.conf.in >"$dir/nginx.conf"
 taskset -c 1 nginx -c "$dir/nginx.conf" -p "$dir" 2>/dev/null
 for _ in $(seq 50); do [ -s "$dir/nginx.pid" ] && break; sleep 0.1; done
@@ -38,7 +37,7 @@ lua_in() {
 
 body="$dir/body.json"
 # Row 1 sends what the module sends: the documented request, validated and encoded.
-lua_in 5.4 - "$shared/fixtures/create-request.json" "$body" <<'LUA'
+lua_in 5.4 - "$fixtures/create-request.json" "$body" <<'LUA'
 local r, c = require "referrals", require "cjson"
 local f = assert(io.open(arg[1], "rb"))
 assert(io.open(arg[2], "wb")):write(assert(r.encode_valid(c.decode(f:read("*a")))))

@@ -4,7 +4,9 @@
 local referrals = require "referrals"
 local cjson = require "cjson"
 
-local path = arg[1] or "../shared/fixtures/create-request.json"
+-- The request: a file named on the command line, or the documented one beside this script.
+local here = (arg[0] or ""):match("^(.*[/\\])") or ""
+local path = arg[1] or here .. "create-request.json"
 local file = assert(io.open(path, "rb"))
 local request = cjson.decode(file:read("*a"))
 file:close()

@@ -41,8 +41,7 @@ describe("examples", function()
   }
 
   it("shared_referral.lua creates both halves of one engagement (spec §3.2)", function()
-    local shared = (os.getenv("REFERRALS_SHARED") or "../shared") .. "/fixtures/create-request.json"
-    local out, status = run("shared_referral.lua", shared)
+    local out, status = run("shared_referral.lua")
     assert.equal(0, status, out)
     local stored = server.referrals()
     assert.equal(2, #stored)

@@ -1,7 +1,9 @@
--- The shared fixtures (shared/fixtures/), read as text.
+-- The documented bodies the repository carries (tests/fixtures/), read as text.
 local M = {}
 
-local dir = (os.getenv("REFERRALS_SHARED") or "../shared") .. "/fixtures/"
+-- tests/fixtures/ beside this file's spec/ folder, wherever the specs run from.
+local here = debug.getinfo(1, "S").source:match("^@(.*)spec/fixtures%.lua$") or ""
+local dir = here .. "tests/fixtures/"
 
 function M.read(name)
   local f = assert(io.open(dir .. name, "rb"))

@@ -26,4 +26,4 @@ echo "local Partner API server on http://127.0.0.1:$port (pid $pid)"
 
 REFERRALS_BASE_URL="http://127.0.0.1:$port" REFERRALS_TOKEN="local-demo-token" \
   LUA_CPATH="$top/build/lua5.4/?.so;;" LUA_PATH="$top/lua/?.lua;$top/lua/?/init.lua;;" \
-  lua5.4 "$top/examples/shared_referral.lua" "${REFERRALS_REQUEST:-$top/../shared/fixtures/create-request.json}"
+  lua5.4 "$top/examples/shared_referral.lua" "${REFERRALS_REQUEST:-$top/examples/create-request.json}"

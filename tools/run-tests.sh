@@ -39,8 +39,7 @@ busted_in() {
   shift
   env LUA_CPATH="$top/$dir/?.so;;" \
     LUA_PATH="$top/lua/?.lua;$top/lua/?/init.lua;$top/spec/?.lua;;" \
-    REFERRALS_FAKE_SERVER="$top/${SERVER_DIR:-build/lua5.4}/referrals-fake-server" \
-    REFERRALS_SHARED="$top/../shared" "$@"
+    REFERRALS_FAKE_SERVER="$top/${SERVER_DIR:-build/lua5.4}/referrals-fake-server" "$@"
 }
 
 for t in build/lua5.4/test_*; do

@@ -6,7 +6,7 @@
 # pkg-config (referrals.pc) and runs the installed command. Prints one TAP line per check.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-request="$top/../shared/fixtures/create-request.json"
+request="$top/tests/fixtures/create-request.json"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 n=0
