@@ -1,23 +1,28 @@
-# The README's two commands (make demo, make test) and their friends.
-# Every target installs what it needs on a fresh Debian machine (tools/deps.sh).
+# The README's two commands (make demo, make test) and their friends. Every target installs
+# the Debian packages its purpose needs on a fresh machine (tools/deps.sh PURPOSE).
 
 LUAS      ?= 5.1 5.2 5.3 5.4 luajit
 JOBS      ?= 2
 BUILD     := build
 SERVER    := $(BUILD)/lua5.4/referrals-fake-server
 
-.PHONY: all deps build asan-build fuzz-build fuzz demo test soak bench docs format clean
+.PHONY: all deps build build-5.4 asan-build fuzz-build fuzz demo check test soak bench docs \
+  format clean
 
 all: build
 
 deps:
-	@tools/deps.sh
+	@tools/deps.sh test
 
-# One build tree per Lua; the fake server, the C tests and examples come from the 5.4 tree.
+# One build tree per Lua; the bundled server, the C tests and examples come from the 5.4 tree.
 $(BUILD)/lua%/Makefile:
 	cmake -S . -B $(BUILD)/lua$* -DREFERRALS_LUA=$* \
 	  -DREFERRALS_BUILD_TOOLS=$(if $(filter 5.4,$*),ON,OFF) \
 	  -DREFERRALS_BUILD_TESTS=$(if $(filter 5.4,$*),ON,OFF) >/dev/null
+
+# The Lua 5.4 tree alone: the module, the bundled server, the C tests (make demo, make check).
+build-5.4: $(BUILD)/lua5.4/Makefile
+	@cmake --build $(BUILD)/lua5.4 -j$(JOBS) >/dev/null
 
 build: deps $(foreach v,$(LUAS),$(BUILD)/lua$(v)/Makefile)
 	@for v in $(LUAS); do cmake --build $(BUILD)/lua$$v -j$(JOBS) >/dev/null || exit 1; done
@@ -37,7 +42,7 @@ fuzz-build: deps $(BUILD)/fuzz/Makefile
 	@cmake --build $(BUILD)/fuzz -j$(JOBS) >/dev/null
 
 # Every libFuzzer target for FUZZ_SECONDS each (make test runs them for 30 s), growing a
-# corpus under build/ from the committed seeds in tests/corpus/.
+# corpus under build/ from the committed seeds in fuzz/corpus/.
 FUZZ_SECONDS ?= 300
 fuzz: fuzz-build
 	@for f in $(BUILD)/fuzz/fuzz_*; do \
@@ -45,31 +50,40 @@ fuzz: fuzz-build
 	  echo "$$name: $(FUZZ_SECONDS) s"; \
 	  log=$(BUILD)/fuzz-corpus/$$name.log; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=5 $(BUILD)/fuzz-corpus/$$name \
-	    tests/corpus/$${name#fuzz_} >$$log 2>&1 || { tail -30 $$log; exit 1; }; \
+	    fuzz/corpus/$${name#fuzz_} >$$log 2>&1 || { tail -30 $$log; exit 1; }; \
 	  tail -1 $$log; \
 	done
 
-demo: build
+# Needs only the runtime build for Lua 5.4 and the bundled server.
+demo:
+	@tools/deps.sh demo
+	@$(MAKE) --no-print-directory build-5.4
 	@tools/demo.sh $(SERVER)
+
+# The fast loop for daily work: Lua 5.4 build, C unit tests, busted on 5.4.
+check:
+	@tools/deps.sh test
+	@$(MAKE) --no-print-directory build-5.4
+	@QUICK=1 LUAS=5.4 tools/run-tests.sh
 
 # Everything, ending with one line "N passed, M failed" (tools/run-tests.sh).
 test: build asan-build fuzz-build
 	@tools/run-tests.sh
 
-# Not part of test: needs nginx (tools/deps.sh --bench) and about five quiet minutes.
-# issue 4: 100,000 creates and gets with 1% injected faults; prints the figures.
-soak: build
+# Not part of test: about five quiet minutes. 100,000 creates and gets with 1% injected faults.
+soak: build-5.4
 	@env LUA_CPATH="$(CURDIR)/$(BUILD)/lua5.4/?.so;;" \
 	  LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spec/?.lua;;" \
 	  REFERRALS_FAKE_SERVER="$(CURDIR)/$(SERVER)" lua5.4 tools/soak.lua 100000 10000
 
 bench: build
-	@tools/deps.sh --bench
+	@tools/deps.sh bench
 	@bench/run.sh
 
 # The reference (LDoc, config.ld) into doc/; doc/api.luadoc documents the C functions.
-docs: deps
-	@ldoc -q . >/dev/null && echo "doc/index.html"
+docs:
+	@tools/deps.sh docs
+	@ldoc . && echo "doc/index.html"
 
 # clang-format (.clang-format) over every C file of the repository, in place.
 format: deps

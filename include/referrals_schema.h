@@ -3,7 +3,7 @@
  *
  * Every resource of the API reference (shared/spec/partner-referrals-api.md, cited as
  * "spec §N") is one X-macro list below; every enum is one list of values. The C structs of
- * referrals.h and the descriptor tables of src/schema.c are both generated from these lists,
+ * referrals.h and the descriptor tables of src/core/schema.c are both generated from these lists,
  * so adding a field is one line here. The walkers (JSON <-> struct, Lua <-> struct,
  * validation) only read the descriptors.
  *

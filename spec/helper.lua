@@ -1,4 +1,4 @@
--- spec/helper.lua: the bundled local Partner API server (tools/fake-server) for the specs,
+-- spec/helper.lua: the bundled local Partner API server (fake-server/) for the specs,
 -- and a raw client for its control API (/_fake/...). Control calls go through the curl
 -- command line, never through the module under test, so what a spec learns about the wire
 -- does not depend on the code it checks.
@@ -61,8 +61,8 @@ M.GUID = "^" .. hex:rep(8) .. "%-" .. hex:rep(4) .. "%-4" .. hex:rep(3) .. "%-[8
 -- args added to its command line (with --cert/--key it serves https). Returns a server
 -- table; call server.stop() when done.
 function M.start(args)
-  local bin = assert(os.getenv("REFERRALS_FAKE_SERVER"),
-    "REFERRALS_FAKE_SERVER must name the fake server binary (see tools/run-tests.sh)")
+  -- REFERRALS_FAKE_SERVER (tools/run-tests.sh sets it), else the Lua 5.4 build tree's copy.
+  local bin = os.getenv("REFERRALS_FAKE_SERVER") or "build/lua5.4/referrals-fake-server"
   local dir, remove_dir = M.tempdir()
   local extra = ""
   for _, a in ipairs(args or {}) do extra = extra .. " " .. quote(a) end

@@ -1,6 +1,6 @@
 /*
  * test_codec.c: JSON -> struct -> JSON is stable: a second round trip writes the same text as
- * the first, for the numbers whose text is easiest to get wrong. tests/fuzz_decode.c checks
+ * the first, for the numbers whose text is easiest to get wrong. fuzz/fuzz_decode.c checks
  * the same property on random input; each case here is one it or a review found.
  */
 #include "referrals.h"

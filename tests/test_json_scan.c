@@ -1,12 +1,12 @@
 /*
- * test_json_scan.c: the JSON reader (src/json_scan.c under decode.c and api_error.c) against
+ * test_json_scan.c: the JSON reader (src/core/json_scan.c under json_decode.c and json_error_body.c) against
  * RFC 8259: what it must accept and what it reads, what it must refuse, and where it says
  * the problem is. Decoded text goes back out through encode, so each accepted case shows the
  * values exactly as the reader understood them.
  */
 #include <stdio.h>
 
-#include "../src/client_internal.h"
+#include "internal.h"
 #include "tap.h"
 
 #define DEEP63 "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["

@@ -1,6 +1,6 @@
 /*
- * test_validate.c: validation (src/validate.c), the status table (src/status.c), datetimes
- * (src/datetime.c), UTF-8 (src/utf8.c) and key suggestions (src/suggest.c). The referrals are
+ * test_validate.c: validation (src/core/validate.c), the status table (src/core/lifecycle.c), datetimes
+ * (src/core/datetime.c), UTF-8 (src/core/utf8.c) and key suggestions (src/core/suggest.c). The referrals are
  * built by hand in an arena, the way the decoder and the Lua binding fill them.
  */
 #include <math.h>

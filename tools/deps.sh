@@ -1,16 +1,35 @@
 #!/bin/sh
-# Installs the Debian packages the project builds and tests with, or, when not root, prints
-# the exact apt-get line and stops. Quiet and quick when everything is already there.
+# Installs the Debian packages one purpose needs, or, when not root, prints the exact apt-get
+# line and stops. Quiet and quick when everything is already there.
+#   tools/deps.sh [runtime|demo|docs|test|bench]...     (no argument: test)
+#     runtime  build and use the module on Lua 5.4 (what `luarocks make` and CMake need)
+#     demo     runtime + the bundled local Partner API server (make demo)
+#     docs     LDoc, for the reference (make docs)
+#     test     everything make test runs: five interpreters, sanitizers, valgrind, fuzzing
+#     bench    test + nginx and Lua-cURLv3 for the comparison rows (make bench)
 set -e
-PACKAGES="cmake make gcc clang pkg-config libcurl4-openssl-dev libyajl-dev libmicrohttpd-dev
-  lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev lua5.4 liblua5.4-dev
-  luajit libluajit-5.1-dev lua-busted lua-cjson luarocks valgrind libclang-rt-14-dev openssl
-  procps lua-ldoc lua-check clang-format bsdutils curl git"
-# make bench only: the loopback server it measures against.
-BENCH_PACKAGES="nginx-light"
-[ "${1:-}" = "--bench" ] && PACKAGES=$BENCH_PACKAGES
+RUNTIME="cmake make gcc pkg-config libcurl4-openssl-dev libssl-dev lua5.4 liblua5.4-dev lua-cjson"
+DEMO="$RUNTIME libmicrohttpd-dev libyajl-dev"
+DOCS="lua-ldoc"
+TEST="$DEMO $DOCS clang libclang-rt-14-dev lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev
+  lua5.3 liblua5.3-dev luajit libluajit-5.1-dev lua-busted luarocks valgrind openssl procps
+  lua-check clang-format bsdutils curl git binutils"
+BENCH="$TEST nginx-light lua-curl"
+PACKAGES=""
+[ $# -gt 0 ] || set -- test
+for purpose in "$@"; do
+  case $purpose in
+  runtime) PACKAGES="$PACKAGES $RUNTIME" ;;
+  demo) PACKAGES="$PACKAGES $DEMO" ;;
+  docs) PACKAGES="$PACKAGES $DOCS" ;;
+  test) PACKAGES="$PACKAGES $TEST" ;;
+  bench) PACKAGES="$PACKAGES $BENCH" ;;
+  *) echo "tools/deps.sh: unknown purpose '$purpose' (runtime, demo, docs, test, bench)" >&2; exit 2 ;;
+  esac
+done
 missing=""
 for p in $PACKAGES; do
+  case " $missing " in *" $p "*) continue ;; esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0

@@ -1,5 +1,5 @@
 --- referrals.client: the client helpers of issue 3 that are flow, not wire work. They are
--- added to the methods of every client (referrals.Client, made by src/lua_client.c) and chain
+-- added to the methods of every client (referrals.Client, made by src/lua/client.c) and chain
 -- its C operations (create, get, list, update); all marshaling stays in C.
 -- Every helper returns its result or nil, err, except each, which raises (see there).
 -- @submodule referrals

@@ -1,0 +1,295 @@
+/*
+ * bulk.c: many creates or gets at once through the curl multi interface (issue 5).
+ *
+ * The client keeps the state of its runs (struct referrals_bulk): the multi handle, whose
+ * connection cache outlives a run, and a pool of slots, each a transport handle of its own
+ * (referrals_http_dup: same options and token, its own headers and buffers) with an arena
+ * for the answer it decodes. A slot carries one item at a time through its attempts; when the
+ * retry policy says "again in d seconds" the slot waits off the multi until then, so one
+ * throttled item never holds back the others.
+ *
+ * Nothing here calls back into the caller from inside libcurl: completions are read with
+ * curl_multi_info_read between curl_multi_perform rounds, and only then is the done callback
+ * called. So a Lua binding may run Lua code there (under lua_pcall).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+#define MAX_CONCURRENCY 256
+#define MAX_POLL_MS 1000
+
+enum { SLOT_IDLE, SLOT_RUNNING, SLOT_WAITING };
+
+typedef struct slot {
+  referrals_http *http;
+  referrals_arena *arena; /* the decoded answer, until the done call returns */
+  referrals_buffer url;   /* GET: the item's URL */
+  int state;
+  size_t item;
+  int attempt; /* 1 for the first */
+  double wake; /* SLOT_WAITING: the monotonic time of the next attempt */
+} slot;
+
+struct referrals_bulk {
+  CURLM *multi;
+  slot *slots;
+  unsigned nslots;
+};
+
+/* A run: what its loop needs at hand. */
+typedef struct run {
+  referrals_client *c;
+  referrals_bulk *b;
+  referrals_bulk_op op;
+  const referrals_bulk_item *items;
+  size_t n, next; /* items to start from next on */
+  unsigned used;  /* slots taking part */
+  const referrals_bulk_options *o;
+  referrals_retry_policy policy;
+} run;
+
+void referrals_bulk_options_init(referrals_bulk_options *o) {
+  memset(o, 0, sizeof *o);
+  o->concurrency = 8;
+  o->http_version = REFERRALS_HTTP_1_1;
+}
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int no_memory(referrals_error *err) {
+  return referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+}
+
+/* Takes a running slot off the multi: its transfer is over or abandoned. */
+static void detach(referrals_bulk *b, slot *s) {
+  if (s->state == SLOT_RUNNING) curl_multi_remove_handle(b->multi, referrals_http_easy(s->http));
+  s->state = SLOT_IDLE;
+}
+
+void referrals_bulk_free(referrals_bulk *b) {
+  if (!b) return;
+  for (unsigned i = 0; i < b->nslots; i++) {
+    detach(b, &b->slots[i]);
+    referrals_http_free(b->slots[i].http);
+    referrals_arena_free(b->slots[i].arena);
+    referrals_buffer_free(&b->slots[i].url);
+  }
+  free(b->slots);
+  if (b->multi) curl_multi_cleanup(b->multi);
+  free(b);
+}
+
+/* The client's bulk state with at least want slots. Slots already made are kept (with their
+ * connections); a run stopped by a longjmp out of its done callback left some attached: they
+ * are taken off first. */
+static referrals_bulk *bulk_ready(referrals_client *c, unsigned want, referrals_error *err) {
+  referrals_bulk **owner = referrals_client_bulk(c);
+  if (!*owner) {
+    referrals_bulk *b = calloc(1, sizeof *b);
+    if (!b || !(b->multi = curl_multi_init())) {
+      free(b);
+      no_memory(err);
+      return NULL;
+    }
+    *owner = b;
+  }
+  referrals_bulk *b = *owner;
+  for (unsigned i = 0; i < b->nslots; i++) detach(b, &b->slots[i]);
+  if (want <= b->nslots) return b;
+  slot *grown = realloc(b->slots, want * sizeof *grown);
+  if (!grown) {
+    no_memory(err);
+    return NULL;
+  }
+  b->slots = grown;
+  for (; b->nslots < want; b->nslots++) {
+    slot *s = &b->slots[b->nslots];
+    memset(s, 0, sizeof *s);
+    referrals_buffer_init(&s->url);
+    s->arena = referrals_arena_new();
+    s->http = referrals_http_dup(referrals_client_http(c), err);
+    if (!s->arena || !s->http) {
+      referrals_arena_free(s->arena);
+      referrals_http_free(s->http);
+      if (s->arena) return NULL; /* referrals_http_dup filled err */
+      no_memory(err);
+      return NULL;
+    }
+  }
+  return b;
+}
+
+/* HTTP/2 wants every transfer on the one connection (PIPEWAIT: wait for it rather than open
+ * another); HTTP/1.1 one connection per transfer. */
+static int set_version(run *r) {
+  int h2 = r->o->http_version == REFERRALS_HTTP_2;
+  CURLMcode mc = curl_multi_setopt(r->b->multi, CURLMOPT_PIPELINING,
+                                   h2 ? (long)CURLPIPE_MULTIPLEX : (long)CURLPIPE_NOTHING);
+  for (unsigned i = 0; mc == CURLM_OK && i < r->used; i++) {
+    CURL *e = referrals_http_easy(r->b->slots[i].http);
+    if (curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                         h2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1) !=
+            CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_PIPEWAIT, h2 ? 1L : 0L) != CURLE_OK)
+      return 0;
+  }
+  return mc == CURLM_OK;
+}
+
+/* A double in [0, 1) for the retry jitter; 0 (no wait) when the system has no randomness. */
+static double jitter(void) {
+  uint32_t u = 0;
+  if (referrals_random_bytes((unsigned char *)&u, sizeof u) != 0) return 0;
+  return (double)u / 4294967296.0;
+}
+
+/* The final result of the slot's item: the done call, then the slot is free again. */
+static int deliver(run *r, slot *s, int rc, const void *obj, referrals_error *err) {
+  err->attempts = s->attempt;
+  s->state = SLOT_IDLE;
+  return r->o->done ? r->o->done(r->o->ud, s->item, rc, obj, rc == REFERRALS_OK ? NULL : err) : 0;
+}
+
+/* Sends the slot's item (again). A request refused before sending (a bad id) is final. */
+static int attempt(run *r, slot *s) {
+  referrals_error err;
+  referrals_error_clear(&err);
+  const referrals_bulk_item *it = &r->items[s->item];
+  referrals_request rq;
+  memset(&rq, 0, sizeof rq);
+  int rc = REFERRALS_OK;
+  if (r->op == REFERRALS_BULK_CREATE) {
+    rq.method = REFERRALS_POST;
+    rq.url = referrals_client_collection(r->c);
+    rq.body = it->data;
+    rq.body_len = it->len;
+  } else {
+    rq.method = REFERRALS_GET;
+    rc = referrals_client_item_url(r->c, &s->url, it->data, it->len, &err);
+    rq.url = s->url.data;
+  }
+  /* The token may have changed since the slot was made (a token function's refresh). */
+  if (rc == REFERRALS_OK)
+    rc = referrals_http_share_token(s->http, referrals_client_http(r->c), &err);
+  if (rc == REFERRALS_OK) rc = referrals_http_start(s->http, &rq, &err);
+  CURL *e = referrals_http_easy(s->http);
+  if (rc == REFERRALS_OK) {
+    curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)s);
+    if (curl_multi_add_handle(r->b->multi, e) != CURLM_OK) rc = no_memory(&err);
+  }
+  if (rc != REFERRALS_OK) return deliver(r, s, rc, NULL, &err);
+  s->state = SLOT_RUNNING;
+  return 0;
+}
+
+/* The slot's transfer ended with result: retried later, or delivered. */
+static int finished(run *r, slot *s, CURLcode result) {
+  detach(r->b, s);
+  referrals_error err;
+  referrals_error_clear(&err);
+  referrals_arena_reset(s->arena);
+  void *obj = NULL;
+  int rc = referrals_http_finish(s->http, result, &err);
+  const referrals_response *resp = referrals_http_response(s->http);
+  if (rc == REFERRALS_OK)
+    rc = referrals_client_answer(resp, &referrals_type_referral, r->op == REFERRALS_BULK_CREATE,
+                                 s->arena, &obj, &err);
+  if (rc != REFERRALS_OK && rc != REFERRALS_E_MEMORY) {
+    referrals_outcome outcome = {resp->status, referrals_http_failure(s->http)};
+    referrals_method method = r->op == REFERRALS_BULK_CREATE ? REFERRALS_POST : REFERRALS_GET;
+    double delay = referrals_retry_decide(&r->policy, s->attempt, method, 0, outcome,
+                                          resp->retry_after, -1, jitter());
+    if (delay >= 0) {
+      s->attempt++;
+      s->state = SLOT_WAITING;
+      s->wake = now() + delay;
+      return 0;
+    }
+  }
+  return deliver(r, s, rc, obj, &err);
+}
+
+/* Gives idle slots new items and wakes waiting ones whose time has come. Returns the
+ * milliseconds until the next wake (MAX_POLL_MS when none), or via *stop the done callback's
+ * nonzero value. */
+static long schedule(run *r, int *stop) {
+  double t = now(), next_wake = t + MAX_POLL_MS / 1000.0;
+  for (unsigned i = 0; i < r->used && !*stop; i++) {
+    slot *s = &r->b->slots[i];
+    if (s->state == SLOT_WAITING && s->wake <= t) {
+      *stop = attempt(r, s);
+    } else if (s->state == SLOT_IDLE) {
+      while (r->next < r->n && !r->items[r->next].data) r->next++;
+      if (r->next == r->n) continue;
+      s->item = r->next++;
+      s->attempt = 1;
+      *stop = attempt(r, s);
+    }
+    if (s->state == SLOT_WAITING && s->wake < next_wake) next_wake = s->wake;
+  }
+  double ms = (next_wake - t) * 1000.0;
+  return ms < 0 ? 0 : (long)ms;
+}
+
+static int busy(const run *r) {
+  for (unsigned i = 0; i < r->used; i++)
+    if (r->b->slots[i].state != SLOT_IDLE) return 1;
+  return 0;
+}
+
+/* Reads the transfers libcurl has finished; *reaped: whether there were any. */
+static int reap(run *r, int *reaped) {
+  CURLMsg *m;
+  int left, stop = 0;
+  *reaped = 0;
+  while (!stop && (m = curl_multi_info_read(r->b->multi, &left))) {
+    if (m->msg != CURLMSG_DONE) continue;
+    char *s = NULL;
+    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &s);
+    *reaped = 1;
+    stop = finished(r, (slot *)(void *)s, m->data.result);
+  }
+  return stop;
+}
+
+static unsigned slots_wanted(const referrals_bulk_item *items, size_t n, unsigned concurrency) {
+  size_t sent = 0;
+  for (size_t i = 0; i < n && sent < concurrency; i++) sent += items[i].data != NULL;
+  return (unsigned)sent;
+}
+
+int referrals_bulk_run(referrals_client *c, referrals_bulk_op op, const referrals_bulk_item *items,
+                       size_t n, const referrals_bulk_options *o, referrals_error *err) {
+  if (o->concurrency < 1 || o->concurrency > MAX_CONCURRENCY)
+    return referrals_error_set(err, REFERRALS_E_VALIDATION, "concurrency", "concurrency",
+                               "concurrency: 1 to %d expected", MAX_CONCURRENCY);
+  run r = {c, NULL, op, items, n, 0, slots_wanted(items, n, o->concurrency), o, {0, 0, 0}};
+  r.policy = o->retry ? *o->retry : *referrals_client_retry_policy(c);
+  if (r.used == 0) return REFERRALS_OK;
+  if (!(r.b = bulk_ready(c, r.used, err))) return (int)err->category;
+  if (!set_version(&r))
+    return referrals_error_set(err, REFERRALS_E_VALIDATION, "http_version", "http_version",
+                               "http_version: this libcurl has no HTTP/2");
+  int stop = 0, reaped, running;
+  for (;;) {
+    long wait_ms = schedule(&r, &stop);
+    if (stop || !busy(&r)) break;
+    if (curl_multi_perform(r.b->multi, &running) != CURLM_OK) {
+      stop = no_memory(err);
+      break;
+    }
+    if ((stop = reap(&r, &reaped))) break;
+    /* Slots just freed take new items before anything waits. curl_multi_poll also sleeps
+     * when only retries are waiting (no socket to watch), and wakes at libcurl's timeouts. */
+    if (!reaped && wait_ms > 0) curl_multi_poll(r.b->multi, NULL, 0, (int)wait_ms, NULL);
+  }
+  for (unsigned i = 0; i < r.used; i++) detach(r.b, &r.b->slots[i]);
+  return stop;
+}

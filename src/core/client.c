@@ -1,0 +1,269 @@
+/*
+ * client.c: the operations of spec §1 on top of the transport (http.c): which method, which
+ * URL, which body, and what the answer means. A 2xx answer is decoded once, into structs in
+ * the caller's arena; any other is turned into the error record (spec §5).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+struct referrals_client {
+  referrals_http *http;
+  referrals_base_url base;
+  char collection[sizeof((referrals_base_url *)0)->url + sizeof REFERRALS_COLLECTION_PATH];
+  referrals_buffer url;        /* the URL of the current request, when it is not the collection's */
+  referrals_bulk *bulk;        /* the concurrent transfers (bulk.c), made by the first bulk call */
+  referrals_pipeline pipeline; /* token, retry, log (pipeline.c, issue 4) */
+};
+
+void referrals_client_options_init(referrals_client_options *o) {
+  memset(o, 0, sizeof *o);
+  o->timeout = 60;
+  o->connect_timeout = 10;
+  o->http_version = REFERRALS_HTTP_1_1;
+  o->verify = 1;
+  referrals_retry_policy_init(&o->retry);
+  o->max_response = REFERRALS_MAX_RESPONSE;
+}
+
+static int check_limits(const referrals_client_options *o, referrals_error *err) {
+  const referrals_retry_policy *p = &o->retry;
+  if (p->retries < 0 || p->retries > 100)
+    return referrals_error_set(err, REFERRALS_E_VALIDATION, "retries", "retries",
+                               "retries: 0 to 100 expected");
+  const char *bad = !(p->retry_delay >= 0 && p->retry_delay <= 1e6)           ? "retry_delay"
+                    : !(p->max_retry_delay >= 0 && p->max_retry_delay <= 1e6) ? "max_retry_delay"
+                                                                              : NULL;
+  if (bad)
+    return referrals_error_set(err, REFERRALS_E_VALIDATION, "timeout", bad,
+                               "%s: seconds from 0 to 1e6 expected", bad);
+  if (o->max_response == 0)
+    return referrals_error_set(err, REFERRALS_E_VALIDATION, "max_response", "max_response",
+                               "max_response: at least 1 byte expected");
+  return REFERRALS_OK;
+}
+
+referrals_client *referrals_client_new(const referrals_client_options *o, referrals_error *err) {
+  if (check_limits(o, err) != REFERRALS_OK) return NULL;
+  referrals_client *c = calloc(1, sizeof *c);
+  if (!c) {
+    referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+    return NULL;
+  }
+  referrals_buffer_init(&c->url);
+  c->pipeline.policy = o->retry;
+  if (referrals_base_url_parse(o->base_url ? o->base_url : REFERRALS_DEFAULT_BASE_URL, &c->base,
+                               err) != REFERRALS_OK ||
+      !(c->http = referrals_http_new(o, err))) {
+    referrals_client_free(c);
+    return NULL;
+  }
+  snprintf(c->collection, sizeof c->collection, "%s%s", c->base.url, REFERRALS_COLLECTION_PATH);
+  return c;
+}
+
+void referrals_client_free(referrals_client *c) {
+  if (!c) return;
+  referrals_bulk_free(c->bulk);
+  referrals_http_free(c->http);
+  referrals_buffer_free(&c->url);
+  free(c);
+}
+
+int referrals_client_set_token(referrals_client *c, const char *token, size_t len,
+                               referrals_error *err) {
+  return referrals_http_set_token(c->http, token, len, err);
+}
+
+const referrals_response *referrals_client_response(const referrals_client *c) {
+  return referrals_http_response(c->http);
+}
+
+referrals_http *referrals_client_http(referrals_client *c) { return c->http; }
+referrals_bulk **referrals_client_bulk(referrals_client *c) { return &c->bulk; }
+
+void referrals_client_set_hooks(referrals_client *c, referrals_token_fn token, referrals_log_fn log,
+                                void *ud) {
+  c->pipeline.token = token;
+  c->pipeline.log = log;
+  c->pipeline.ud = ud;
+}
+
+void referrals_client_set_deadline(referrals_client *c, double seconds) {
+  c->pipeline.deadline = seconds > 0 ? seconds : 0;
+}
+
+/* ---- answers ---------------------------------------------------------------------------- */
+
+static void describe_answer(const referrals_response *r, referrals_error *err) {
+  err->status = r->status;
+  memcpy(err->request_id, r->request_id, sizeof err->request_id);
+  err->retry_after = r->retry_after;
+}
+
+static int status_error(const referrals_response *r, referrals_error *err) {
+  if (!referrals_api_error_parse(r->body, r->body_len, err)) {
+    char code[24];
+    snprintf(code, sizeof code, "HTTP_%ld", r->status);
+    referrals_error_set(err, REFERRALS_E_HTTP, code, NULL,
+                        "HTTP %ld, and the body is not the API's error JSON (Content-Type: %s)",
+                        r->status, r->content_type[0] ? r->content_type : "none");
+  }
+  describe_answer(r, err);
+  err->retryable = referrals_retry_status(r->status); /* the pipeline refines it */
+  return (int)err->category;
+}
+
+/* A 2xx body must say it is JSON (application/json, any parameters): an HTML page from a
+ * captive portal or a proxy is not decoded as a referral. */
+static int json_content_type(const char *type) {
+  static const char want[] = "application/json";
+  size_t n = sizeof want - 1;
+  return strncasecmp(type, want, n) == 0 && (type[n] == '\0' || type[n] == ';' || type[n] == ' ');
+}
+
+int referrals_client_answer(const referrals_response *r, const referrals_type *t, int body_optional,
+                            referrals_arena *a, void **out, referrals_error *err) {
+  *out = NULL;
+  if (r->status < 200 || r->status > 299) return status_error(r, err);
+  if (r->body_len == 0 && body_optional) return REFERRALS_OK;
+  int rc;
+  if (r->body_len > 0 && !json_content_type(r->content_type))
+    rc = referrals_error_set(err, REFERRALS_E_JSON, "content_type", NULL,
+                             "HTTP %ld with Content-Type %s, where JSON was expected", r->status,
+                             r->content_type[0] ? r->content_type : "none");
+  else if (r->body_len == 0)
+    rc = referrals_error_set(err, REFERRALS_E_JSON, "empty", NULL,
+                             "HTTP %ld without a body, where a %s was expected", r->status,
+                             t->wire_name);
+  else
+    rc = referrals_decode(t, r->body, r->body_len, a, out, err);
+  if (rc != REFERRALS_OK) describe_answer(r, err);
+  return rc;
+}
+
+/* Sends rq and reads the answer (referrals_client_answer). */
+static int exchange(referrals_client *c, const referrals_request *rq, const referrals_type *t,
+                    int body_optional, referrals_arena *a, void **out, referrals_error *err) {
+  *out = NULL;
+  int rc = referrals_pipeline_run(&c->pipeline, c, c->http, rq, err);
+  if (rc != REFERRALS_OK) return rc;
+  int attempts = err->attempts;
+  const referrals_response *r = referrals_http_response(c->http);
+  rc = referrals_client_answer(r, t, body_optional, a, out, err);
+  if (rc != REFERRALS_OK) {
+    /* Worth trying again only where the retry rules allow it: a 2xx that does not read was
+     * processed, so never (issue 4: never risk a duplicate). */
+    referrals_outcome outcome = {r->status, REFERRALS_FAIL_NONE};
+    err->attempts = attempts;
+    err->retryable = rc != REFERRALS_E_JSON &&
+                     referrals_retry_allowed(rq->method, rq->if_match != NULL, outcome);
+  }
+  return rc;
+}
+
+static int no_memory(referrals_error *err) {
+  return referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+}
+
+int referrals_client_item_url(const referrals_client *c, referrals_buffer *url, const char *id,
+                              size_t len, referrals_error *err) {
+  if (!referrals_id_valid(id, len))
+    return referrals_error_set(err, REFERRALS_E_VALIDATION, "id", "id",
+                               "id: not a referral id (empty, longer than 128 bytes, or holding "
+                               "/ ? # %% .. a space or a control byte)");
+  url->len = 0;
+  referrals_buffer_append(url, c->collection, strlen(c->collection));
+  referrals_buffer_append(url, "/", 1);
+  referrals_url_encode(url, id, len);
+  return url->failed ? no_memory(err) : REFERRALS_OK;
+}
+
+static int item_url(referrals_client *c, const char *id, size_t len, referrals_error *err) {
+  return referrals_client_item_url(c, &c->url, id, len, err);
+}
+
+const char *referrals_client_collection(const referrals_client *c) { return c->collection; }
+
+const referrals_retry_policy *referrals_client_retry_policy(const referrals_client *c) {
+  return &c->pipeline.policy;
+}
+
+/* ---- operations (spec §1) ----------------------------------------------------------------- */
+
+int referrals_create(referrals_client *c, const char *json, size_t len, referrals_arena *a,
+                     referrals_referral **out, referrals_error *err) {
+  referrals_request rq = {REFERRALS_POST, c->collection, json, len, NULL, 0, 0, 0, 0};
+  void *obj;
+  int rc = exchange(c, &rq, &referrals_type_referral, 1, a, &obj, err);
+  *out = obj;
+  return rc;
+}
+
+int referrals_get(referrals_client *c, const char *id, size_t id_len, referrals_arena *a,
+                  referrals_referral **out, referrals_error *err) {
+  void *obj = NULL;
+  int rc = item_url(c, id, id_len, err);
+  if (rc == REFERRALS_OK) {
+    referrals_request rq = {REFERRALS_GET, c->url.data, NULL, 0, NULL, 0, 0, 0, 0};
+    rc = exchange(c, &rq, &referrals_type_referral, 0, a, &obj, err);
+  }
+  *out = obj;
+  return rc;
+}
+
+static int get_page(referrals_client *c, referrals_arena *a, referrals_page **out,
+                    referrals_error *err) {
+  referrals_request rq = {REFERRALS_GET, c->url.data, NULL, 0, NULL, 0, 0, 0, 0};
+  void *obj;
+  int rc = exchange(c, &rq, &referrals_type_page, 0, a, &obj, err);
+  *out = obj;
+  return rc;
+}
+
+int referrals_list(referrals_client *c, const referrals_query *q, referrals_arena *a,
+                   referrals_page **out, referrals_error *err) {
+  *out = NULL;
+  c->url.len = 0;
+  referrals_buffer_append(&c->url, c->collection, strlen(c->collection));
+  referrals_query_append(&c->url, q);
+  return c->url.failed ? no_memory(err) : get_page(c, a, out, err);
+}
+
+int referrals_list_next(referrals_client *c, const char *link, size_t len, referrals_arena *a,
+                        referrals_page **out, referrals_error *err) {
+  *out = NULL;
+  int rc = referrals_next_link_fix(&c->base, link, len, &c->url, err);
+  return rc != REFERRALS_OK ? rc : get_page(c, a, out, err);
+}
+
+int referrals_update(referrals_client *c, const char *id, size_t id_len, const char *patch,
+                     size_t len, const char *etag, size_t etag_len, referrals_arena *a,
+                     referrals_referral **out, referrals_error *err) {
+  void *obj = NULL;
+  int rc = item_url(c, id, id_len, err);
+  if (rc == REFERRALS_OK) {
+    referrals_request rq = {REFERRALS_PATCH, c->url.data, patch, len, etag, etag_len, 1, 0, 0};
+    rc = exchange(c, &rq, &referrals_type_referral, 1, a, &obj, err);
+  }
+  *out = obj;
+  return rc;
+}
+
+int referrals_client_post_form(referrals_client *c, const char *path, const char *form, size_t len,
+                               referrals_error *err) {
+  size_t n = strlen(path);
+  if (path[0] != '/' || strcspn(path, " \t\r\n#") != n)
+    return referrals_error_set(
+        err, REFERRALS_E_VALIDATION, "path", "path",
+        "path: an absolute path without spaces, control bytes or '#' expected");
+  c->url.len = 0;
+  referrals_buffer_append(&c->url, c->base.url, strlen(c->base.url));
+  referrals_buffer_append(&c->url, path, n);
+  if (c->url.failed) return no_memory(err);
+  referrals_request rq = {REFERRALS_POST, c->url.data, form, len, NULL, 0, 0, 1, 0};
+  return referrals_pipeline_run(&c->pipeline, c, c->http, &rq, err);
+}

@@ -1,0 +1,136 @@
+/*
+ * internal.h: what the files behind referrals_client.h share (client.c, http.c,
+ * url.c, json_error_body.c, guid.c). Not installed: C hosts see referrals_client.h only.
+ */
+#ifndef REFERRALS_CLIENT_INTERNAL_H
+#define REFERRALS_CLIENT_INTERNAL_H
+
+#include <curl/curl.h>
+
+#include "referrals.h"
+
+/* ---- http.c: the libcurl transport ---------------------------------------------------- */
+
+typedef struct referrals_request {
+  referrals_method method;
+  const char *url; /* NUL-terminated */
+  const char *body;
+  size_t body_len;
+  const char *if_match; /* NULL: no If-Match header */
+  size_t if_match_len;
+  int prefer_representation; /* Prefer: return=representation (spec §1.1, PATCH) */
+  int form;       /* an OAuth token request (spec §4): form-encoded body, no Authorization */
+  double timeout; /* seconds this attempt may take at most (the deadline's rest); 0: the
+                     client's timeout alone */
+} referrals_request;
+
+typedef struct referrals_http referrals_http;
+
+referrals_http *referrals_http_new(const referrals_client_options *o, referrals_error *err);
+void referrals_http_free(referrals_http *h);
+int referrals_http_set_token(referrals_http *h, const char *token, size_t len,
+                             referrals_error *err);
+/* Sends rq and reads the answer into the response. REFERRALS_OK whenever an answer arrived,
+ * whatever its status; transport failures are REFERRALS_E_TRANSPORT. */
+int referrals_http_perform(referrals_http *h, const referrals_request *rq, referrals_error *err);
+const referrals_response *referrals_http_response(const referrals_http *h);
+/* How the last perform failed (REFERRALS_FAIL_NONE when an answer arrived). */
+referrals_failure referrals_http_failure(const referrals_http *h);
+/* The header lines of the last request as sent, the Authorization value shown as
+ * "Bearer [redacted]"; at most max are stored in out, the count is returned. The texts stay
+ * valid until the next request. */
+size_t referrals_http_headers(const referrals_http *h, const char **out, size_t max);
+
+/* The two halves of referrals_http_perform, for a driver that runs the easy handle itself
+ * (bulk.c, curl multi): start prepares the handle for rq (headers, a fresh
+ * client-request-id, method, URL, body) and clears the last answer; finish reads the answer
+ * after libcurl ended the transfer with rc. */
+int referrals_http_start(referrals_http *h, const referrals_request *rq, referrals_error *err);
+int referrals_http_finish(referrals_http *h, CURLcode rc, referrals_error *err);
+CURL *referrals_http_easy(referrals_http *h);
+/* Another handle with src's options, headers and token, and buffers of its own: one more
+ * concurrent transfer of the same client. */
+referrals_http *referrals_http_dup(const referrals_http *src, referrals_error *err);
+/* Gives dst the token src sends now (a no-op when they already agree). */
+int referrals_http_share_token(referrals_http *dst, const referrals_http *src,
+                               referrals_error *err);
+
+/* Whether s[0..len) may be sent as a header value: no CR, LF or NUL (header injection). */
+int referrals_header_value_ok(const char *s, size_t len);
+
+/* ---- client.c: what the bulk driver (bulk.c) shares with the sequential operations ---- */
+
+typedef struct referrals_bulk referrals_bulk;
+void referrals_bulk_free(referrals_bulk *b); /* NULL is fine */
+
+referrals_http *referrals_client_http(referrals_client *c);
+/* Where the client keeps its bulk state: made lazily by bulk.c, freed with the client. */
+referrals_bulk **referrals_client_bulk(referrals_client *c);
+const char *referrals_client_collection(const referrals_client *c);
+/* The retry policy of the client's options: bulk runs follow it too. */
+const referrals_retry_policy *referrals_client_retry_policy(const referrals_client *c);
+/* url = the URL of the referral id (checked: a validation error "id", then percent-encoded). */
+int referrals_client_item_url(const referrals_client *c, referrals_buffer *url, const char *id,
+                              size_t len, referrals_error *err);
+/* What an answer means: a 2xx body decoded as a t into *out (an empty one is fine when
+ * body_optional, *out NULL), any other status the error record (spec §5). */
+int referrals_client_answer(const referrals_response *r, const referrals_type *t, int body_optional,
+                            referrals_arena *a, void **out, referrals_error *err);
+
+/* ---- pipeline.c: token -> retry -> log -> transport (issue 4) -------------------------- */
+
+typedef struct referrals_pipeline {
+  referrals_retry_policy policy;
+  referrals_token_fn token; /* NULL: the token set is used as it is */
+  referrals_log_fn log;
+  void *ud;
+  double deadline; /* the next operation's (referrals_client_set_deadline), 0: none */
+} referrals_pipeline;
+
+/* Sends rq over h, asking p's token hook before each attempt and once more (force) after a
+ * 401, retrying as referrals_retry_decide says, telling p's log hook each event. Returns as
+ * referrals_http_perform: REFERRALS_OK when an answer arrived (any status: the last one),
+ * else the failure, with err->attempts and err->retryable (referrals_retry_allowed) set.
+ * The deadline is used up: the next operation has none unless set again. */
+int referrals_pipeline_run(referrals_pipeline *p, referrals_client *c, referrals_http *h,
+                           const referrals_request *rq, referrals_error *err);
+
+/* ---- url.c ----------------------------------------------------------------------------- */
+
+#define REFERRALS_COLLECTION_PATH "/v1.0/engagements/referrals" /* spec §1 */
+
+typedef struct referrals_base_url {
+  char url[320];  /* scheme://host[:port], as the requests use it */
+  char scheme[8]; /* "http" or "https" */
+  char host[256];
+  char port[8]; /* explicit or the scheme's default */
+} referrals_base_url;
+
+/* Checks and splits a base URL: http or https, a host, an optional port, no user, path,
+ * query or fragment (a lone "/" is fine). Validation error code "base_url" otherwise. */
+int referrals_base_url_parse(const char *url, referrals_base_url *out, referrals_error *err);
+
+/* Appends "?$filter=...&$orderby=...&$select=...&$top=N&$skip=N&$count=true", the options
+ * present, URL-encoded (spec §1.2); nothing for an empty query. */
+void referrals_query_append(referrals_buffer *b, const referrals_query *q);
+
+/* The URL to GET for a next link, into out (see referrals_list_next, spec §1.2). */
+int referrals_next_link_fix(const referrals_base_url *base, const char *link, size_t len,
+                            referrals_buffer *out, referrals_error *err);
+
+/* ---- json_error_body.c ----------------------------------------------------------------------- */
+
+/* If body is the API's error JSON (spec §5), fills err (category REFERRALS_E_API, code,
+ * message, target) and returns 1; else returns 0 and leaves err alone. */
+int referrals_api_error_parse(const char *body, size_t len, referrals_error *err);
+
+/* ---- guid.c ---------------------------------------------------------------------------- */
+
+#define REFERRALS_GUID_LEN 36
+/* Writes a random version-4 GUID, lower case 8-4-4-4-12, to out[0..36) (no NUL).
+ * Returns 0, or -1 when the system has no randomness to give. */
+int referrals_guid(char *out);
+/* n (at most 256) random bytes from the kernel, for GUIDs and the retry jitter; 0 or -1. */
+int referrals_random_bytes(unsigned char *out, size_t n);
+
+#endif

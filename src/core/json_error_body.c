@@ -1,0 +1,92 @@
+/*
+ * json_error_body.c: reads the API's error body (spec §5)
+ *   {"error":{"code":"...","message":"...","target":"...","innerError":{...}}}
+ * with the scanner (json_scan.h) into the error record, without building a tree. Only the
+ * three strings of the outer error object are kept. Keys are matched case-insensitively: the spec
+ * spells innerError both ways, and an error written by another serializer may say "Code".
+ * innerError (nested to any depth) is skipped. Anything else -- HTML from a gateway, a bare
+ * string, an OAuth error -- is not the API's error JSON and the caller reports HTTP_<status>.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+#include "json_scan.h"
+
+typedef struct api_error {
+  char code[sizeof((referrals_error *)0)->code];
+  char message[sizeof((referrals_error *)0)->message];
+  char target[sizeof((referrals_error *)0)->target];
+} api_error;
+
+static int is_key(const referrals_json_string *key, const char *want) {
+  return strlen(want) == key->len && strncasecmp(key->raw, want, key->len) == 0;
+}
+
+/* Keeps the value of the string at the scanner in dst, cut to its size. */
+static int keep(referrals_scanner *s, char *dst, size_t size) {
+  referrals_json_string str;
+  if (referrals_scan_string(s, &str)) return -1;
+  const char *text = str.raw;
+  size_t len = str.len;
+  char *decoded = NULL;
+  if (str.escaped) {
+    if (!(decoded = malloc(str.len ? str.len : 1))) return -1;
+    len = referrals_json_unescape(&str, decoded);
+    text = decoded;
+  }
+  if (len >= size) len = size - 1;
+  memcpy(dst, text, len);
+  dst[len] = '\0';
+  free(decoded);
+  return 0;
+}
+
+/* The members of the outer error object (opened at depth 2): code, message, target. */
+static int read_error(referrals_scanner *s, api_error *e) {
+  const struct {
+    const char *key;
+    char *dst;
+    size_t size;
+  } slots[] = {{"code", e->code, sizeof e->code},
+               {"message", e->message, sizeof e->message},
+               {"target", e->target, sizeof e->target}};
+  for (size_t i = 0;; i++) {
+    referrals_json_string key;
+    int r = referrals_scan_member(s, i, NULL, 0, &key);
+    if (r <= 0) return r;
+    size_t k = 0;
+    while (k < 3 && !is_key(&key, slots[k].key)) k++;
+    if (k < 3 && referrals_scan_peek(s) == '"') {
+      if (keep(s, slots[k].dst, slots[k].size)) return -1;
+    } else if (referrals_scan_skip(s, 2)) {
+      return -1;
+    }
+  }
+}
+
+int referrals_api_error_parse(const char *body, size_t len, referrals_error *err) {
+  api_error e;
+  memset(&e, 0, sizeof e);
+  referrals_error ignored; /* not the API's error JSON: the caller reports HTTP_<status> */
+  referrals_scanner s;
+  if (referrals_scan_init(&s, body, len, &ignored) != '{' || referrals_scan_open(&s, 1)) return 0;
+  int seen = 0;
+  for (size_t i = 0;; i++) {
+    referrals_json_string key;
+    int r = referrals_scan_member(&s, i, NULL, 0, &key);
+    if (r < 0) return 0;
+    if (r == 0) break;
+    if (!seen && is_key(&key, "error") && referrals_scan_peek(&s) == '{') {
+      seen = 1;
+      if (referrals_scan_open(&s, 2) || read_error(&s, &e)) return 0;
+    } else if (referrals_scan_skip(&s, 1)) {
+      return 0;
+    }
+  }
+  if (referrals_scan_finish(&s) || !seen || !e.code[0]) return 0;
+  referrals_error_set(err, REFERRALS_E_API, e.code, NULL, "%s", e.message[0] ? e.message : e.code);
+  memcpy(err->target, e.target, sizeof err->target);
+  return 1;
+}

@@ -1,0 +1,114 @@
+/*
+ * binding.h: what the files of the Lua binding (src/lua_*.c) share.
+ *
+ * Every module function has one upvalue, the binding's context: a userdata that owns the
+ * arena, the output buffer and the error record of a call, and whose uservalue-like slot
+ * (a table in the registry) holds the schema tables. Owning the memory in a userdata with
+ * __gc means a Lua error raised halfway through a conversion can never leak it.
+ */
+#ifndef REFERRALS_LUA_BINDING_H
+#define REFERRALS_LUA_BINDING_H
+
+#include "compat.h"
+#include "referrals.h"
+
+#define REFERRALS_CTX_MT "referrals.context"
+#define REFERRALS_ERROR_MT "referrals.error"
+
+typedef struct referrals_ctx {
+  referrals_arena *arena;
+  referrals_buffer out;     /* JSON text written by encode */
+  referrals_buffer scratch; /* raw JSON of unknown members while converting */
+  referrals_error err;
+  int busy;       /* a call is using this context (a __gc finalizer may re-enter the module) */
+  int schema_ref; /* registry ref of the schema tables (see schema_tables.c) */
+  struct referrals_key_index *keys; /* wire key -> field, per type (see schema_tables.c) */
+  int stack_need; /* Lua stack slots a walk between a table and a struct may use: checked
+                     once per walk, not per object (the schema bounds the nesting) */
+} referrals_ctx;
+
+/* call_context.c: the context of the current call; a fresh one if the shared one is busy
+ * (it is then left on the stack, owned by Lua). Call ctx_release when done. */
+referrals_ctx *referrals_ctx_acquire(lua_State *L);
+void referrals_ctx_release(referrals_ctx *ctx);
+void referrals_ctx_open(lua_State *L); /* pushes the module's shared context */
+
+/* schema_tables.c: pushes the table of schema tables: [type.index + 1] = { [i] = key string,
+ * [key string] = i } for each type, so keys are pushed and looked up without re-hashing. */
+void referrals_schema_push(lua_State *L, referrals_ctx *ctx);
+int referrals_schema_build(lua_State *L); /* returns a registry ref */
+/* A hash of every type's wire keys, owned by a context: lua_to_struct finds the member of a
+ * Lua key in a few instructions (a scan of the descriptors, or a lua_rawget in the schema
+ * tables, cost 150-200 per member: issue 5). NULL when out of memory. */
+struct referrals_key_index *referrals_key_index_new(void);
+void referrals_key_index_free(struct referrals_key_index *ix);
+/* Records the addresses of the key strings of the schema tables (at stack index schema), so
+ * that a key that is one of them is found by its address. */
+void referrals_key_index_intern(struct referrals_key_index *ix, lua_State *L, int schema);
+/* The field of t whose wire key is key[0..len) (a Lua string's bytes, or any bytes), or
+ * NULL. */
+const referrals_field *referrals_key_index_find(const struct referrals_key_index *ix,
+                                                const referrals_type *t, const char *key,
+                                                size_t len);
+/* Sets referrals.schema and the enum tables (referrals.Status...) on the module table. */
+void referrals_schema_open(lua_State *L, int module);
+
+/* error.c: pushes nil and the error object; returns 2 (for `return nil, err`). */
+int referrals_push_error(lua_State *L, const referrals_error *err);
+void referrals_error_open(lua_State *L);
+
+/* table_to_struct.c: converts the table at idx into a struct of type t in ctx->arena.
+ * strict: unknown keys are errors (validate, create); else they are kept as raw JSON. */
+int referrals_table_to_struct(lua_State *L, referrals_ctx *ctx, int idx, const referrals_type *t,
+                              int strict, void **out);
+
+/* Converts the Lua value at idx into one value of field f (as_item: an item of the array
+ * field f), strictly; path names it in errors (e.g. "details.dealValue"). */
+int referrals_lua_to_value(lua_State *L, referrals_ctx *ctx, int idx, const referrals_field *f,
+                           int as_item, const char *path, referrals_value *out);
+
+/* client_options.c: reads referrals.new's options table (at 1) into o; raises on a wrong
+ * option, naming it. referrals_lua_option_error raises for the value on top of the stack. */
+void referrals_lua_client_options(lua_State *L, referrals_client_options *o);
+int referrals_lua_option_error(lua_State *L, const char *name, const char *expected);
+
+/* struct_to_table.c: pushes a struct of type t as a fresh table. */
+void referrals_push_struct(lua_State *L, referrals_ctx *ctx, const referrals_type *t,
+                           const void *obj);
+
+/* module.c: pushes nil, err when rc is an error (else the caller pushed the result), then
+ * releases ctx; returns the number of results. */
+int referrals_ctx_finish(lua_State *L, referrals_ctx *ctx, int rc);
+/* Converts the referral table at idx, validates it when mode >= 0 (a referrals_mode) and
+ * writes its JSON to ctx->out. */
+int referrals_encode_table(lua_State *L, referrals_ctx *ctx, int idx, int mode);
+
+/* client.c: referrals.new, referrals.Client (the methods), referrals.error. Expects the
+ * shared context on top of the stack and leaves it there. */
+void referrals_client_open(lua_State *L, int module);
+/* The client at 1, open and holding a current token (the token function runs under
+ * lua_pcall); else an error in ctx->err ("closed", "auth"). */
+int referrals_client_ready(lua_State *L, referrals_ctx *ctx, referrals_client **out);
+/* hold: marks the client at 1 as used by a bulk run, so that close() waits for the run's end;
+ * returns 0 when a run holds it already. Unhold: closes it if close() came meanwhile. */
+int referrals_client_hold(lua_State *L, int hold);
+/* bulk.c: client:create_many, client:get_many. */
+int referrals_l_create_many(lua_State *L);
+int referrals_l_get_many(lua_State *L);
+/* log_event.c: pushes the table a log function gets for ev (opts.log, issue 4). */
+void referrals_push_event(lua_State *L, const referrals_event *ev);
+/* query.c: the list query table at idx -> q, strings copied into ctx->arena. Wrong types
+ * raise (the context released first); a bad filter name is a validation error. */
+int referrals_lua_query(lua_State *L, referrals_ctx *ctx, int idx, referrals_query *q);
+/* patch.c: the changes table at idx (a list of ops or paths -> values) -> the JSON Patch
+ * document in ctx->out (spec §1.5), every path and value checked against the schema. */
+int referrals_lua_patch(lua_State *L, referrals_ctx *ctx, int idx);
+
+/* json_value.c: any Lua value <-> JSON text, for members the schema does not describe. */
+int referrals_lua_to_json(lua_State *L, int idx, referrals_buffer *b, referrals_error *err,
+                          const char *path);
+/* Pushes the value of json[0..len); returns 0, or fills err (JSON error) and pushes nothing. */
+int referrals_push_json(lua_State *L, const char *json, size_t len, referrals_error *err);
+void referrals_json_open(lua_State *L, int module); /* referrals.array_mt */
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * call_context.c: the per-module context userdata (see binding.h). One is shared by
+ * all calls so that the arena and the output buffer are reused (steady state allocates
+ * nothing); a call that finds it busy -- a __gc finalizer that calls the module from inside
+ * another call -- gets a fresh one of its own.
+ */
+#include <string.h>
+
+#include "binding.h"
+
+static int ctx_gc(lua_State *L) {
+  referrals_ctx *ctx = luaL_checkudata(L, 1, REFERRALS_CTX_MT);
+  referrals_arena_free(ctx->arena);
+  ctx->arena = NULL;
+  referrals_buffer_free(&ctx->out);
+  referrals_buffer_free(&ctx->scratch);
+  referrals_key_index_free(ctx->keys);
+  ctx->keys = NULL;
+  return 0;
+}
+
+static referrals_ctx *ctx_new(lua_State *L, int schema_ref) {
+  referrals_ctx *ctx = lua_newuserdata(L, sizeof *ctx);
+  memset(ctx, 0, sizeof *ctx);
+  referrals_buffer_init(&ctx->out);
+  referrals_buffer_init(&ctx->scratch);
+  ctx->schema_ref = schema_ref;
+  unsigned depth = 0;
+  for (unsigned i = 0; i < referrals_all_types_count; i++) {
+    unsigned d = referrals_type_depth(referrals_all_types[i]);
+    if (d > depth) depth = d;
+  }
+  ctx->stack_need = 4 * (int)depth + 8; /* per level: table, key table or array, key, value */
+  luaL_getmetatable(L, REFERRALS_CTX_MT);
+  lua_setmetatable(L, -2);
+  ctx->arena = referrals_arena_new();
+  ctx->keys = referrals_key_index_new();
+  if (!ctx->arena || !ctx->keys) luaL_error(L, "referrals: out of memory");
+  lua_rawgeti(L, LUA_REGISTRYINDEX, schema_ref);
+  referrals_key_index_intern(ctx->keys, L, lua_gettop(L));
+  lua_pop(L, 1);
+  return ctx;
+}
+
+void referrals_ctx_open(lua_State *L) {
+  if (luaL_newmetatable(L, REFERRALS_CTX_MT)) {
+    lua_pushcfunction(L, ctx_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  int schema_ref = referrals_schema_build(L);
+  ctx_new(L, schema_ref);
+}
+
+referrals_ctx *referrals_ctx_acquire(lua_State *L) {
+  referrals_ctx *ctx = lua_touserdata(L, lua_upvalueindex(1));
+  if (ctx->busy) ctx = ctx_new(L, ctx->schema_ref);
+  ctx->busy = 1;
+  referrals_arena_reset(ctx->arena);
+  ctx->out.len = 0;
+  ctx->out.failed = 0;
+  referrals_error_clear(&ctx->err);
+  return ctx;
+}
+
+void referrals_ctx_release(referrals_ctx *ctx) { ctx->busy = 0; }

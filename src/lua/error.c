@@ -1,0 +1,66 @@
+/*
+ * error.c: the error object scripts see. `return nil, err` where err is a table with
+ * the fields of referrals_error (only those that apply) and a __tostring that reads well in
+ * print(err) and assert(x, err).
+ */
+#include <string.h>
+
+#include "binding.h"
+
+static void set_string(lua_State *L, const char *name, const char *value) {
+  if (!value[0]) return;
+  lua_pushstring(L, value);
+  lua_setfield(L, -2, name);
+}
+
+static void set_number(lua_State *L, const char *name, double value) {
+  lua_pushnumber(L, value);
+  lua_setfield(L, -2, name);
+}
+
+/* Counts and offsets are integers (math.type "integer" on 5.3+). */
+static void set_integer(lua_State *L, const char *name, long value) {
+  lua_pushinteger(L, (lua_Integer)value);
+  lua_setfield(L, -2, name);
+}
+
+int referrals_push_error(lua_State *L, const referrals_error *err) {
+  lua_pushnil(L);
+  lua_createtable(L, 0, 8);
+  set_string(L, "category", referrals_category_name(err->category));
+  set_string(L, "code", err->code);
+  set_string(L, "message", err->message);
+  set_string(L, "field", err->field);
+  set_string(L, "target", err->target);
+  set_string(L, "request_id", err->request_id);
+  if (err->position >= 0) set_integer(L, "position", err->position);
+  if (err->status) set_integer(L, "status", err->status);
+  if (err->retry_after >= 0) set_number(L, "retry_after", err->retry_after);
+  if (err->attempts) set_integer(L, "attempts", err->attempts);
+  lua_pushboolean(L, err->retryable);
+  lua_setfield(L, -2, "retryable");
+  luaL_getmetatable(L, REFERRALS_ERROR_MT);
+  lua_setmetatable(L, -2);
+  return 2;
+}
+
+/* "validation error (enum): status: \"active\" is not one of ..." */
+static int error_tostring(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, 1, "category");
+  lua_getfield(L, 1, "code");
+  lua_getfield(L, 1, "message");
+  lua_pushfstring(L, "%s error (%s): %s", luaL_optstring(L, 2, "referrals"),
+                  luaL_optstring(L, 3, "?"), luaL_optstring(L, 4, ""));
+  return 1;
+}
+
+void referrals_error_open(lua_State *L) {
+  if (luaL_newmetatable(L, REFERRALS_ERROR_MT)) {
+    lua_pushcfunction(L, error_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushliteral(L, "referrals.error");
+    lua_setfield(L, -2, "__name");
+  }
+  lua_pop(L, 1);
+}

@@ -1,0 +1,126 @@
+/*
+ * module.c: luaopen_referrals_core, the C half of require "referrals" (the Lua facade in
+ * lua/referrals/init.lua re-exports these). Each function returns its result or nil, err;
+ * wrong argument types raise, as lauxlib's luaL_check* do.
+ */
+#include <string.h>
+
+#include "binding.h"
+
+static const char *const mode_names[] = {"create", "update", NULL};
+
+/* The result of a call: on success what the function pushed, else nil, err. The error is
+ * pushed before the context is released, so a finalizer that runs while we allocate cannot
+ * overwrite it. */
+int referrals_ctx_finish(lua_State *L, referrals_ctx *ctx, int rc) {
+  int n = rc == REFERRALS_OK ? 1 : referrals_push_error(L, &ctx->err);
+  referrals_ctx_release(ctx);
+  return n;
+}
+
+/* decode(json) -> table | nil, err */
+static int l_decode(lua_State *L) {
+  size_t len;
+  const char *json = luaL_checklstring(L, 1, &len);
+  referrals_ctx *ctx = referrals_ctx_acquire(L);
+  void *obj;
+  int rc = referrals_decode(&referrals_type_referral, json, len, ctx->arena, &obj, &ctx->err);
+  if (rc == REFERRALS_OK) referrals_push_struct(L, ctx, &referrals_type_referral, obj);
+  return referrals_ctx_finish(L, ctx, rc);
+}
+
+/* Converts the table at idx and, when mode >= 0, validates it. Unknown keys are errors only
+ * when creating: a referral read from the service may carry members newer than the schema. */
+static int to_referral(lua_State *L, referrals_ctx *ctx, int idx, int mode,
+                       referrals_referral **out) {
+  void *obj;
+  int strict = mode == REFERRALS_MODE_CREATE;
+  int rc = referrals_table_to_struct(L, ctx, idx, &referrals_type_referral, strict, &obj);
+  if (rc == REFERRALS_OK && mode >= 0)
+    rc = referrals_validate(obj, (referrals_mode)mode, &ctx->err);
+  *out = obj;
+  return rc;
+}
+
+/* mode < 0: no validation (encode keeps members the schema does not know). Shared with
+ * client:create, which sends ctx->out. */
+int referrals_encode_table(lua_State *L, referrals_ctx *ctx, int idx, int mode) {
+  referrals_referral *r;
+  int rc = to_referral(L, ctx, idx, mode, &r);
+  return rc == REFERRALS_OK ? referrals_encode(&referrals_type_referral, r, &ctx->out, &ctx->err)
+                            : rc;
+}
+
+static int encode_as(lua_State *L, int mode) {
+  referrals_ctx *ctx = referrals_ctx_acquire(L);
+  int rc = referrals_encode_table(L, ctx, 1, mode);
+  if (rc == REFERRALS_OK) lua_pushlstring(L, ctx->out.data, ctx->out.len);
+  return referrals_ctx_finish(L, ctx, rc);
+}
+
+/* encode(tbl) -> json | nil, err */
+static int l_encode(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  return encode_as(L, -1);
+}
+
+/* encode_valid(tbl [, mode]) -> json | nil, err: validated and encoded in one conversion, as
+ * client:create does before it sends anything. */
+static int l_encode_valid(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  return encode_as(L, luaL_checkoption(L, 2, "create", mode_names));
+}
+
+/* validate(tbl [, mode]) -> true | nil, err */
+static int l_validate(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  int mode = luaL_checkoption(L, 2, "create", mode_names);
+  referrals_ctx *ctx = referrals_ctx_acquire(L);
+  referrals_referral *r;
+  int rc = to_referral(L, ctx, 1, mode, &r);
+  if (rc == REFERRALS_OK) lua_pushboolean(L, 1);
+  return referrals_ctx_finish(L, ctx, rc);
+}
+
+/* transition_allowed(from_status, to_status [, to_substatus]) -> true | false, reason */
+static int l_transition_allowed(lua_State *L) {
+  const char *from = luaL_checkstring(L, 1);
+  const char *to = luaL_checkstring(L, 2);
+  const char *sub = luaL_optstring(L, 3, NULL);
+  const char *reason = NULL;
+  if (referrals_transition_allowed(from, to, sub, &reason)) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  lua_pushboolean(L, 0);
+  lua_pushstring(L, reason ? reason : "transition not allowed");
+  return 2;
+}
+
+static const luaL_Reg functions[] = {{"decode", l_decode},
+                                     {"encode", l_encode},
+                                     {"validate", l_validate},
+                                     {"encode_valid", l_encode_valid},
+                                     {"transition_allowed", l_transition_allowed},
+                                     {NULL, NULL}};
+
+#if defined(_WIN32)
+__declspec(dllexport)
+#else
+__attribute__((visibility("default")))
+#endif
+    int luaopen_referrals_core(lua_State *L) {
+  lua_newtable(L);
+  int module = lua_gettop(L);
+  referrals_error_open(L);
+  referrals_ctx_open(L); /* the shared context: every function's upvalue */
+  referrals_client_open(L, module);
+  luaL_setfuncs(L, functions, 1);
+  referrals_schema_open(L, module);
+  referrals_json_open(L, module);
+  lua_pushlightuserdata(L, NULL);
+  lua_setfield(L, module, "null");
+  lua_pushliteral(L, REFERRALS_VERSION);
+  lua_setfield(L, module, "VERSION");
+  return 1;
+}
