@@ -1,5 +1,5 @@
 /*
- * binding.h: what the files of the Lua binding (src/lua_*.c) share.
+ * binding.h: what the files of the Lua binding in src/lua/ share.
  *
  * Every module function has one upvalue, the binding's context: a userdata that owns the
  * arena, the output buffer and the error record of a call, and whose uservalue-like slot
