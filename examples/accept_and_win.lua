@@ -3,10 +3,13 @@
 --   lua examples/accept_and_win.lua REFERRAL_ID
 local referrals = require "referrals"
 
-local client = referrals.new {
-  base_url = os.getenv("REFERRALS_BASE_URL"),
-  token = os.getenv("REFERRALS_TOKEN") or "local-demo-token",
-}
+-- Where and as whom: both must be set; nothing here defaults to the production API.
+local base_url, token = os.getenv("REFERRALS_BASE_URL"), os.getenv("REFERRALS_TOKEN")
+if not (base_url and token) then
+  io.stderr:write("set REFERRALS_BASE_URL (the API, or the bundled server's URL) and REFERRALS_TOKEN\n")
+  os.exit(2)
+end
+local client = referrals.new { base_url = base_url, token = token }
 local id = assert(arg[1], "usage: accept_and_win.lua REFERRAL_ID")
 
 local ref = assert(client:set_status(id, "Active", "Accepted"))

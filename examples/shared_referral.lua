@@ -11,10 +11,13 @@ local file = assert(io.open(path, "rb"))
 local request = cjson.decode(file:read("*a"))
 file:close()
 
-local client = referrals.new {
-  base_url = os.getenv("REFERRALS_BASE_URL"),
-  token = os.getenv("REFERRALS_TOKEN") or "local-demo-token",
-}
+-- Where and as whom: both must be set; nothing here defaults to the production API.
+local base_url, token = os.getenv("REFERRALS_BASE_URL"), os.getenv("REFERRALS_TOKEN")
+if not (base_url and token) then
+  io.stderr:write("set REFERRALS_BASE_URL (the API, or the bundled server's URL) and REFERRALS_TOKEN\n")
+  os.exit(2)
+end
+local client = referrals.new { base_url = base_url, token = token }
 
 local mine, connected = client:create_shared(request, {
   invite = { notes = "Could Microsoft help with the Dynamics 365 rollout?",

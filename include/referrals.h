@@ -295,6 +295,12 @@ typedef enum referrals_mode {
  * pair (spec §3.1), read-only fields on create. The first problem found is reported with
  * its field path. */
 int referrals_validate(const referrals_referral *r, referrals_mode mode, referrals_error *err);
+/* Receives each problem of a referrals_validate_each walk; the record is valid during the call. */
+typedef void (*referrals_problem_fn)(void *ud, const referrals_error *problem);
+/* As referrals_validate, but the walk goes on past a problem: sink (when not NULL) receives
+ * every problem in walk order, err holds the first, and the first's result is returned. */
+int referrals_validate_each(const referrals_referral *r, referrals_mode mode,
+                            referrals_problem_fn sink, void *ud, referrals_error *err);
 /* Checks one value against one field's rules; path names the field for the error. */
 int referrals_validate_value(const referrals_field *f, const referrals_value *v, const char *path,
                              referrals_mode mode, referrals_error *err);
@@ -320,6 +326,8 @@ size_t referrals_utf8_sequence(const unsigned char *s, size_t avail);
  * (spec §6: ReferralType, emailAddress, closeDate...) or a key at edit distance <= 2.
  * Returns a static string such as "type" or "details.closingDateTime", or NULL. */
 const char *referrals_suggest_key(const referrals_type *t, const char *key, size_t len);
+/* The listed value of e nearest to value (the same in another case, or a typo), or NULL. */
+const char *referrals_suggest_value(const referrals_enum *e, const char *value, size_t len);
 
 /* The client: operations over HTTP (issue 3), and its retry decisions (issue 4). */
 #include "referrals_retry.h"

@@ -414,10 +414,17 @@ describe("the client", function()
       } }, wire(n))
     end)
 
-    it("returns true for a bare 204", function()
+    it("returns the referral for a bare 204, read again with a GET", function()
       local ref = create_n(1)[1]
+      local n = #server.requests()
       server.faults { status = 204, body = "", match = { method = "PATCH" } }
-      assert.equal(true, client:update(ref, { status = "Closed", substatus = "Won" }))
+      local updated = assert(client:update(ref, { status = "Closed", substatus = "Won" }))
+      assert.equal("table", type(updated))
+      assert.equal(ref.id, updated.id)
+      local sent = server.requests()
+      assert.same({ "PATCH", "GET" }, { sent[n + 1].method, sent[n + 2].method })
+      assert.equal(COLLECTION .. "/" .. ref.id, sent[n + 2].path)
+      assert.equal(n + 2, #sent)
     end)
 
     it("returns the service's 412 for a stale eTag", function()

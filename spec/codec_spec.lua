@@ -255,7 +255,8 @@ describe("module", function()
     assert.equal("Shared", referrals.Type.Shared)
     assert.equal("SalesQualified", referrals.Qualification.SalesQualified)
     assert.equal("BusinessProfileLocation", referrals.TargetType.BusinessProfileLocation)
-    assert.is_nil(referrals.Status.active)
+    assert.error_matches(function() return referrals.Status.active end,
+      'unknown value "active" of Status; did you mean "Active"%?')
     assert.matches("^%d+%.%d+%.%d+$", referrals.VERSION)
   end)
 

@@ -14,7 +14,7 @@ local function read_all(command)
   return text, tonumber(status)
 end
 
-local build_dir = (os.getenv("REFERRALS_FAKE_SERVER") or ""):match("^(.*)/[^/]*$")
+local build_dir = (os.getenv("REFERRALS_FAKE_SERVER") or "build/lua5.4/x"):match("^(.*)/[^/]*$")
 
 describe("examples", function()
   local server
@@ -24,7 +24,8 @@ describe("examples", function()
   before_each(function() server.reset() end)
 
   local function run(script, ...)
-    local command = "REFERRALS_BASE_URL=" .. quote(server.base_url) ..
+    local command = "LUA_PATH=" .. quote(package.path) .. " LUA_CPATH=" .. quote(package.cpath) ..
+      " REFERRALS_BASE_URL=" .. quote(server.base_url) ..
       " REFERRALS_TOKEN=example-token " .. quote(helper.interpreter()) .. " examples/" .. script
     for _, a in ipairs({ ... }) do command = command .. " " .. quote(a) end
     return read_all(command)
@@ -51,6 +52,24 @@ describe("examples", function()
     assert.truthy(out:find("engagement " .. stored[1].engagementId, 1, true), out)
     assert.truthy(out:find("target BusinessProfileLocation:msft", 1, true), out)
     assert.truthy(out:find("target SolutionProfile:SOL-34104-EBB", 1, true), out)
+  end)
+
+  it("every Lua example says what to set and exits 2 without a base URL and a token", function()
+    local p = assert(io.popen("ls examples/*.lua"))
+    local n = 0
+    for script in p:lines() do
+      for _, env in ipairs { "", "REFERRALS_BASE_URL=" .. quote(server.base_url), "REFERRALS_TOKEN=t" } do
+        local out, status = read_all("env -u REFERRALS_BASE_URL -u REFERRALS_TOKEN " .. env ..
+          " LUA_PATH=" .. quote(package.path) .. " LUA_CPATH=" .. quote(package.cpath) .. " " ..
+          quote(helper.interpreter()) .. " " .. script)
+        assert.equal(2, status, script .. ": " .. out)
+        assert.truthy(out:find("set REFERRALS_BASE_URL", 1, true), out)
+      end
+      n = n + 1
+    end
+    p:close()
+    assert.is_true(n >= 5)
+    assert.equal(0, #server.requests())
   end)
 
   it("create_independent.lua creates a private deal", function()

@@ -128,6 +128,11 @@ describe("the shared referral", function()
       { err.category, err.code, err.status, err.retryable })
     local stored = server.referrals()
     assert.same({ stored[1] }, { err.created })
+    -- The message says that step 1 made a referral, which one, and how to finish.
+    assert.truthy(err.message:find("step 1 created referral " .. stored[1].id, 1, true), err.message)
+    assert.truthy(err.message:find("client:connect(err.created)", 1, true), err.message)
+    assert.truthy(err.message:find("referrals share --resume " .. stored[1].id, 1, true), err.message)
+    assert.truthy(err.message:find("try again", 1, true), err.message) -- the step-2 failure
 
     before_request = nil
     local n = #server.requests()

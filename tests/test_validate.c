@@ -235,7 +235,8 @@ static void test_enum(referrals_arena *a) {
   r->substatus.state = REFERRALS_ABSENT;
   expect_error(r, REFERRALS_MODE_UPDATE, "enum", "status", &err, "a status in the wrong case");
   CHECK_STR(err.message,
-            "status: \"active\" is not one of None, New, Active, Closed (case matters, spec §2.2)",
+            "status: \"active\" is not one of None, New, Active, Closed (case matters); did you "
+            "mean \"Active\"?",
             "enum: message lists the values");
 
   r = valid_referral(a);

@@ -15,11 +15,21 @@ end
 
 local function is_string(v) return type(v) == "string" end
 
+-- self must be a client, as the C methods check it (luaL_checkudata): client.each(q), a "."
+-- for a ":", would otherwise fail later and far from the mistake.
+local function check_self(self, name)
+  local mt = type(self) == "userdata" and getmetatable(self)
+  if not (type(mt) == "table" and mt.__index == Client) then
+    error(("calling '%s' on bad self (referrals.Client expected, got %s)"):format(name, type(self)), 3)
+  end
+end
+
 -- A copy of the members of a referral that can be sent on create: the schema's read-only
 -- members (spec §2 "RO": id, eTag, links, createdDateTime...) are left out at every level,
 -- and so are members the schema does not know (create refuses them). Driven by
 -- referrals.schema, so no list of fields is written twice.
 local function writable(value, type_name)
+  type_name = type_name or "Referral"
   local out = {}
   for _, f in ipairs(core.schema.types[type_name].fields) do
     local v = value[f.key]
@@ -59,6 +69,7 @@ end
 -- and a sync job would take an outage for the end of the list. Wrap the loop in pcall to
 -- handle it.
 function Client:each(query)
+  check_self(self, "each")
   local page, i, source = nil, 0, query
   return function()
     while true do
@@ -80,6 +91,7 @@ end
 --- Every referral of an engagement (all pages): client:related(ref_or_engagement_id).
 -- spec §3.2: both halves of a shared referral are listed by $filter=engagementId eq '<id>'.
 function Client:related(ref)
+  check_self(self, "related")
   local id = type(ref) == "table" and ref.engagementId or ref
   check_arg(is_string(id), 1, "related", "referral with engagementId or engagement id", id)
   return all_pages(self, { filter = { engagementId = id } })
@@ -91,6 +103,7 @@ end
 -- (category "validation", code "transition") and sends nothing. The PATCH carries the eTag
 -- of the referral as If-Match, so a referral changed meanwhile gives 412, not a lost update.
 function Client:set_status(ref, status, substatus, reason)
+  check_self(self, "set_status")
   check_arg(type(ref) == "table" or is_string(ref), 1, "set_status", "referral or id", ref)
   check_arg(is_string(status), 2, "set_status", "string", status)
   check_arg(substatus == nil or is_string(substatus), 3, "set_status", "string or nil", substatus)
@@ -149,6 +162,7 @@ end
 -- opts: partner (the target's BusinessProfileLocation id, default "msft"),
 -- invite = { notes =, assistanceRequestCode = } (the inviteContext).
 function Client:connect(engagement, opts)
+  check_self(self, "connect")
   check_arg(type(engagement) == "table" or is_string(engagement), 1, "connect",
     "referral or engagement id", engagement)
   opts = opts or {}
@@ -177,6 +191,7 @@ end
 -- nil, err with err.created = the step-1 referral: pass it to client:connect to resume
 -- without creating a second engagement.
 function Client:create_shared(ref, opts)
+  check_self(self, "create_shared")
   check_arg(type(ref) == "table", 1, "create_shared", "table", ref)
   opts = opts or {}
   local request = {}
@@ -194,9 +209,13 @@ function Client:create_shared(ref, opts)
   other, err = self:create(connected_referral(request, mine.engagementId, opts))
   if not other then
     err.created = mine
+    err.message = ("step 1 created referral %s (engagement %s), step 2 failed: %s; " ..
+      "client:connect(err.created) (or `referrals share --resume %s`) finishes the engagement " ..
+      "without creating a second one"):format(mine.id, mine.engagementId, err.message or "",
+      tostring(mine.id))
     return nil, err
   end
   return mine, other
 end
 
-return Client
+return { Client = Client, writable = writable }

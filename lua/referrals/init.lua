@@ -3,11 +3,34 @@
 -- this file re-exports it and adds the helpers written in Lua.
 -- @module referrals
 local core = require "referrals.core"
-require "referrals.client" -- adds each, related, set_status, connect, create_shared to clients
+local helpers = require "referrals.client" -- adds each, related, set_status, connect,
+                                           -- create_shared to clients
 
 local M = {}
 for k, v in pairs(core) do M[k] = v end
 M.post_form = nil -- the token request primitive of referrals.auth, not an API of its own
 M.auth = require "referrals.auth" -- token functions: refresh_token, password (spec §4)
+
+local error_mt = getmetatable(core.error { category = "validation", message = "" })
+
+--- Whether x is an error object of this module (the `err` of `nil, err`).
+-- @param x any value
+-- @treturn boolean
+function M.is_error(x)
+  return type(x) == "table" and getmetatable(x) == error_mt
+end
+
+--- A copy of a referral without the members the service sets (`id`, `eTag`, `links`,
+-- `createdDateTime`... at every level: the schema's read-only members) and without members
+-- the schema does not know, so that `client:create(referrals.writable(client:get(id)))`
+-- makes a new referral from an existing one.
+-- @tparam table ref a referral
+-- @treturn table a fresh table; ref is not changed
+function M.writable(ref)
+  if type(ref) ~= "table" then
+    error(("bad argument #1 to 'writable' (table expected, got %s)"):format(type(ref)), 2)
+  end
+  return helpers.writable(ref)
+end
 
 return M

@@ -54,8 +54,10 @@ int referrals_patch_path(const char *path, size_t len, referrals_patch_target *o
     } else if (members) {
       f = referrals_field_find(members, seg, n, NULL);
       if (!f) {
-        rc = fail(err, path, len, "path", "a %s has no member \"%.*s\"", members->wire_name, (int)n,
-                  seg);
+        const char *near = referrals_suggest_key(members, seg, n);
+        rc =
+            fail(err, path, len, "path", "a %s has no member \"%.*s\"%s%s%s", members->wire_name,
+                 (int)n, seg, near ? "; did you mean \"" : "", near ? near : "", near ? "\"?" : "");
         break;
       }
       out->item = 0;
@@ -80,7 +82,7 @@ int referrals_patch_path(const char *path, size_t len, referrals_patch_target *o
   }
   if (rc == REFERRALS_OK && !(f->flags & REFERRALS_F_PATCH))
     rc = fail(err, path, len, "not_patchable",
-              "%s cannot be changed by PATCH (spec §1.5 lists the patchable paths)", f->key);
+              "%s cannot be changed by PATCH (the reference lists the patchable paths)", f->key);
   if (rc == REFERRALS_OK && pointer->failed)
     rc = referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
   if (rc != REFERRALS_OK) pointer->len = start;

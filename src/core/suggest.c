@@ -1,5 +1,6 @@
 /*
- * suggest.c: "did you mean ...?" for a key a type does not have. Integrations get a few keys
+ * suggest.c: "did you mean ...?" for a key a type does not have, or a value an enum does not
+ * list. Integrations get a few keys
  * wrong again and again (spec §6, §7): the docs' property tables name fields differently from
  * the wire, .NET serializers write PascalCase, and some keys are plain guesses. Those known
  * mistakes are a table; everything else is matched against the type's own keys.
@@ -72,6 +73,27 @@ static size_t osa_distance(const char *a, size_t n, const char *b, size_t m) {
   return rows[n % 3][m];
 }
 
+/* The search for the candidate nearest to a word: keys of a type, values of an enum. */
+typedef struct nearest_candidate {
+  const char *word;
+  size_t len;
+  const char *best;
+  size_t best_distance;
+} nearest_candidate;
+
+static void consider(nearest_candidate *n, const char *cand, size_t cand_len) {
+  /* A distance is at least the difference of the lengths: skip what cannot be near. */
+  if (cand_len > MAX_KEY || n->len > MAX_KEY || n->len > cand_len + MAX_DISTANCE ||
+      cand_len > n->len + MAX_DISTANCE)
+    return;
+  size_t d = osa_distance(n->word, n->len, cand, cand_len);
+  /* Too far to mean it, or as far as half the word: "ix" is not a typo of "id". */
+  if (d < n->best_distance && 2 * d < n->len) {
+    n->best = cand;
+    n->best_distance = d;
+  }
+}
+
 const char *referrals_suggest_key(const referrals_type *t, const char *key, size_t len) {
   /* A right key is its own answer, before the table: SolutionType is a mistake, solutionType
    * a field of its own. */
@@ -82,19 +104,13 @@ const char *referrals_suggest_key(const referrals_type *t, const char *key, size
     if (k->type == t && same_ignoring_case(k->key, strlen(k->key), key, len)) return k->right;
   }
   /* The nearest key; distance 0, the same key in another case, wins over any typo. */
-  const referrals_field *nearest = NULL;
-  size_t nearest_distance = MAX_DISTANCE + 1;
-  for (unsigned i = 0; i < t->nfields; i++) {
-    const referrals_field *f = &t->fields[i];
-    /* A distance is at least the difference of the lengths: skip what cannot be near. */
-    if (f->key_len > MAX_KEY || len > f->key_len + MAX_DISTANCE || f->key_len > len + MAX_DISTANCE)
-      continue;
-    size_t d = osa_distance(key, len, f->key, f->key_len);
-    /* Too far to mean it, or as far as half the key: "ix" is not a typo of "id". */
-    if (d < nearest_distance && 2 * d < len) {
-      nearest = f;
-      nearest_distance = d;
-    }
-  }
-  return nearest ? nearest->key : NULL;
+  nearest_candidate n = {key, len, NULL, MAX_DISTANCE + 1};
+  for (unsigned i = 0; i < t->nfields; i++) consider(&n, t->fields[i].key, t->fields[i].key_len);
+  return n.best;
+}
+
+const char *referrals_suggest_value(const referrals_enum *e, const char *value, size_t len) {
+  nearest_candidate n = {value, len, NULL, MAX_DISTANCE + 1};
+  for (unsigned i = 0; i < e->count; i++) consider(&n, e->values[i], strlen(e->values[i]));
+  return n.best;
 }

@@ -58,6 +58,31 @@ static int property_path(const char *s, size_t len) {
   return 1;
 }
 
+/* A condition on an enum member (status, substatus, type...; a/b paths walk the schema)
+ * compares with one of the enum's values, case-exact as the service does: "active" would
+ * match nothing and return an empty page, so it is refused with the value that was meant. */
+static int check_enum_condition(const char *name, size_t name_len, const char *value,
+                                size_t value_len, referrals_error *err) {
+  const referrals_type *t = &referrals_type_referral;
+  const referrals_field *f = NULL;
+  for (size_t at = 0; at <= name_len;) {
+    const char *slash = memchr(name + at, '/', name_len - at);
+    size_t seg = slash ? (size_t)(slash - (name + at)) : name_len - at;
+    if (!t || !(f = referrals_field_find(t, name + at, seg, NULL))) return REFERRALS_OK;
+    t = f->type;
+    at += seg + 1;
+  }
+  if (!f || !f->enumeration || referrals_enum_find(f->enumeration, value, value_len) >= 0)
+    return REFERRALS_OK;
+  const referrals_enum *e = f->enumeration;
+  const char *near = referrals_suggest_value(e, value, value_len);
+  char field[128];
+  snprintf(field, sizeof field, "filter.%.*s", (int)name_len, name);
+  return referrals_error_set(err, REFERRALS_E_VALIDATION, "enum", field,
+                             "%s: not a value of %s (case matters)%s%s%s", field, e->lua_name,
+                             near ? "; did you mean \"" : "", near ? near : "", near ? "\"?" : "");
+}
+
 int referrals_filter_eq(referrals_buffer *b, const char *name, size_t name_len, const char *value,
                         size_t value_len, referrals_error *err) {
   if (!property_path(name, name_len)) {
@@ -66,6 +91,8 @@ int referrals_filter_eq(referrals_buffer *b, const char *name, size_t name_len, 
     return referrals_error_set(err, REFERRALS_E_VALIDATION, "filter", field,
                                "%s: not an OData property name (letters, digits, _ and /)", field);
   }
+  int rc = check_enum_condition(name, name_len, value, value_len, err);
+  if (rc != REFERRALS_OK) return rc;
   if (b->len) referrals_buffer_append(b, " and ", 5);
   referrals_buffer_append(b, name, name_len);
   referrals_buffer_append(b, " eq '", 5);

@@ -25,6 +25,16 @@
 
 #define QUOTE_MAX 80 /* bytes of a refused value quoted in a message */
 
+/* The walk's reporting: the first problem goes into err; with a sink, each problem is also
+ * handed to it and the walk goes on past it (a value with a problem is not looked into
+ * further), so a caller sees every problem of a referral in one pass. */
+typedef struct checker {
+  referrals_error *err;
+  referrals_problem_fn sink;
+  void *ud;
+  int rc; /* the first problem's result, or REFERRALS_OK */
+} checker;
+
 /* Where the walk is: a chain of frames on the C stack, from the value up to the root. The
  * path text is only built when something is wrong, so a valid referral costs no formatting. */
 typedef struct path {
@@ -48,15 +58,24 @@ static size_t path_render(const path *at, char *out, size_t size) {
 __attribute__((format(printf, 4, 5)))
 #endif
 static int
-fail(referrals_error *err, const path *at, const char *code, const char *fmt, ...) {
-  char field[sizeof err->field], what[sizeof err->message];
+fail(checker *ck, const path *at, const char *code, const char *fmt, ...) {
+  referrals_error later;
+  referrals_error *e = ck->rc ? &later : ck->err;
+  char field[sizeof e->field], what[sizeof e->message];
   path_render(at, field, sizeof field);
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
-  return referrals_error_set(err, REFERRALS_E_VALIDATION, code, field, "%s: %s", field, what);
+  if (e == &later) referrals_error_clear(&later);
+  int rc = referrals_error_set(e, REFERRALS_E_VALIDATION, code, field, "%s: %s", field, what);
+  if (!ck->rc) ck->rc = rc;
+  if (ck->sink) ck->sink(ck->ud, e);
+  return rc;
 }
+
+/* After a member's or item's problem: stop, unless a sink wants every problem. */
+#define STOP(ck, rc) ((rc) && !(ck)->sink)
 
 /* How much of a (valid UTF-8) string to quote: at most QUOTE_MAX bytes, cut at a character. */
 static int quoted_len(const referrals_value *v) {
@@ -78,26 +97,28 @@ static const char *enum_list(const referrals_enum *e, char *out, size_t size) {
   return out;
 }
 
-static int check_utf8(const referrals_value *v, const path *at, referrals_error *err) {
+static int check_utf8(const referrals_value *v, const path *at, checker *ck) {
   if (referrals_utf8_valid(v->as.string, v->len)) return REFERRALS_OK;
-  return fail(err, at, "utf8", "not valid UTF-8");
+  return fail(ck, at, "utf8", "not valid UTF-8");
 }
 
 static int check_enum(const referrals_field *f, const referrals_value *v, const path *at,
-                      referrals_mode mode, referrals_error *err) {
+                      referrals_mode mode, checker *ck) {
   /* The service itself sends "" for an enum it has no value for (customerProfile.size,
    * spec §2.2); a referral read and written back must not be refused for it. */
   if (mode == REFERRALS_MODE_UPDATE && v->len == 0) return REFERRALS_OK;
   /* From the string, not v->code: a value built by hand may carry a stale code. */
   if (referrals_enum_find(f->enumeration, v->as.string, v->len) >= 0) return REFERRALS_OK;
   char allowed[512];
-  return fail(err, at, "enum", "\"%.*s%s\" is not one of %s (case matters, spec §2.2)", QUOTED(v),
-              enum_list(f->enumeration, allowed, sizeof allowed));
+  const char *near = referrals_suggest_value(f->enumeration, v->as.string, v->len);
+  return fail(ck, at, "enum", "\"%.*s%s\" is not one of %s (case matters)%s%s%s", QUOTED(v),
+              enum_list(f->enumeration, allowed, sizeof allowed), near ? "; did you mean \"" : "",
+              near ? near : "", near ? "\"?" : "");
 }
 
-static int check_datetime(const referrals_value *v, const path *at, referrals_error *err) {
+static int check_datetime(const referrals_value *v, const path *at, checker *ck) {
   if (referrals_datetime_valid(v->as.string, v->len)) return REFERRALS_OK;
-  return fail(err, at, "datetime",
+  return fail(ck, at, "datetime",
               "\"%.*s%s\" is not a UTC datetime like 2019-02-23T02:05:23.2931817Z (spec §2)",
               QUOTED(v));
 }
@@ -121,7 +142,7 @@ static const char *kind_shape(referrals_kind kind) {
 /* A raw value, kept as the decoder found it on a shape mismatch, is fine on update: it is
  * the service's own and goes back verbatim. On create it is the caller's mistake. */
 static int check_raw(referrals_kind expected, const referrals_value *v, const path *at,
-                     referrals_mode mode, referrals_error *err) {
+                     referrals_mode mode, checker *ck) {
   if (mode != REFERRALS_MODE_CREATE) return REFERRALS_OK;
   const char *got;
   switch (v->len ? v->as.string[0] : '\0') { /* the decoder writes raw JSON compactly */
@@ -132,14 +153,14 @@ static int check_raw(referrals_kind expected, const referrals_value *v, const pa
     case 'f': got = "boolean"; break;
     default: got = "number"; break;
   }
-  return fail(err, at, "type", "expected %s, got %s (spec §2)", kind_shape(expected), got);
+  return fail(ck, at, "type", "expected %s, got %s (spec §2)", kind_shape(expected), got);
 }
 
 static int check_value(const referrals_field *f, const referrals_value *v, const path *at,
-                       referrals_mode mode, referrals_error *err);
+                       referrals_mode mode, checker *ck);
 
 static int check_object(const referrals_type *t, const void *obj, const path *at,
-                        referrals_mode mode, referrals_error *err) {
+                        referrals_mode mode, checker *ck) {
   /* Most members of a referral are absent; only a required one on create is of interest. */
   const unsigned need = mode == REFERRALS_MODE_CREATE ? REFERRALS_F_REQUIRED : 0;
   const referrals_field *fields = t->fields;
@@ -150,8 +171,8 @@ static int check_object(const referrals_type *t, const void *obj, const path *at
     const referrals_value *v = &values[i];
     if (v->state == REFERRALS_ABSENT && !(f->flags & need)) continue;
     const path here = {at, f->key, f->key_len, 0};
-    int rc = check_value(f, v, &here, mode, err);
-    if (rc) return rc;
+    int rc = check_value(f, v, &here, mode, ck);
+    if (STOP(ck, rc)) return rc;
   }
   return REFERRALS_OK;
 }
@@ -159,7 +180,7 @@ static int check_object(const referrals_type *t, const void *obj, const path *at
 /* The items of an OBJECT_ARRAY (OBJECT values) or a STRING_ARRAY (STRING values); an item
  * may be null, or raw. */
 static int check_items(const referrals_field *f, const referrals_value *v, const path *at,
-                       referrals_mode mode, referrals_error *err) {
+                       referrals_mode mode, checker *ck) {
   const int objects = f->kind == REFERRALS_KIND_OBJECT_ARRAY;
   for (uint32_t i = 0; i < v->len; i++) {
     const referrals_value *item = &v->as.items[i];
@@ -167,43 +188,43 @@ static int check_items(const referrals_field *f, const referrals_value *v, const
     const path here = {at, NULL, 0, i + 1};
     int rc;
     if (item->state == REFERRALS_RAW)
-      rc = check_raw(objects ? REFERRALS_KIND_OBJECT : REFERRALS_KIND_STRING, item, &here, mode,
-                     err);
+      rc =
+          check_raw(objects ? REFERRALS_KIND_OBJECT : REFERRALS_KIND_STRING, item, &here, mode, ck);
     else if (objects)
-      rc = check_object(f->type, item->as.object, &here, mode, err);
+      rc = check_object(f->type, item->as.object, &here, mode, ck);
     else
-      rc = check_utf8(item, &here, err);
-    if (rc) return rc;
+      rc = check_utf8(item, &here, ck);
+    if (STOP(ck, rc)) return rc;
   }
   return REFERRALS_OK;
 }
 
 static int check_value(const referrals_field *f, const referrals_value *v, const path *at,
-                       referrals_mode mode, referrals_error *err) {
+                       referrals_mode mode, checker *ck) {
   const int create = mode == REFERRALS_MODE_CREATE;
   if (create && (f->flags & REFERRALS_F_RO) && v->state != REFERRALS_ABSENT)
-    return fail(err, at, "read_only",
+    return fail(ck, at, "read_only",
                 "read-only, set by the server; remove it before create (spec §2)");
-  if (v->state == REFERRALS_RAW) return check_raw((referrals_kind)f->kind, v, at, mode, err);
+  if (v->state == REFERRALS_RAW) return check_raw((referrals_kind)f->kind, v, at, mode, ck);
   if (create && (f->flags & REFERRALS_F_REQUIRED) && v->state != REFERRALS_SET)
-    return fail(err, at, "required", "required on create%s (spec §1.4)",
+    return fail(ck, at, "required", "required on create%s (spec §1.4)",
                 v->state == REFERRALS_NULL ? ", got null" : "");
   if (v->state != REFERRALS_SET) return REFERRALS_OK; /* any field may be null (spec §2) */
   int rc;
   switch ((referrals_kind)f->kind) {
-    case REFERRALS_KIND_STRING: return check_utf8(v, at, err);
+    case REFERRALS_KIND_STRING: return check_utf8(v, at, ck);
     case REFERRALS_KIND_DATETIME:
       /* UTF-8 first, so that a message never quotes broken text. */
-      return (rc = check_utf8(v, at, err)) ? rc : check_datetime(v, at, err);
+      return (rc = check_utf8(v, at, ck)) ? rc : check_datetime(v, at, ck);
     case REFERRALS_KIND_ENUM:
-      return (rc = check_utf8(v, at, err)) ? rc : check_enum(f, v, at, mode, err);
+      return (rc = check_utf8(v, at, ck)) ? rc : check_enum(f, v, at, mode, ck);
     case REFERRALS_KIND_NUMBER:
       if (v->is_integer || isfinite(v->as.number)) return REFERRALS_OK;
-      return fail(err, at, "number",
+      return fail(ck, at, "number",
                   "expected a finite number, got %g (JSON has no NaN or infinity)", v->as.number);
-    case REFERRALS_KIND_OBJECT: return check_object(f->type, v->as.object, at, mode, err);
+    case REFERRALS_KIND_OBJECT: return check_object(f->type, v->as.object, at, mode, ck);
     case REFERRALS_KIND_OBJECT_ARRAY:
-    case REFERRALS_KIND_STRING_ARRAY: return check_items(f, v, at, mode, err);
+    case REFERRALS_KIND_STRING_ARRAY: return check_items(f, v, at, mode, ck);
     case REFERRALS_KIND_BOOL:
     case REFERRALS_KIND_JSON: /* kept verbatim; the codec checked it is JSON */ break;
   }
@@ -214,24 +235,39 @@ int referrals_validate_value(const referrals_field *f, const referrals_value *v,
                              const char *path_text, referrals_mode mode, referrals_error *err) {
   if (!path_text) path_text = f->key;
   const path root = {NULL, path_text, strlen(path_text), 0};
-  return check_value(f, v, &root, mode, err);
+  checker ck = {.err = err};
+  return check_value(f, v, &root, mode, &ck);
+}
+
+/* Whether v is a value its enum lists (after a walk that reported every problem, a value
+ * already refused is not judged again as half of a pair). */
+static int listed(const referrals_value *v, const char *key) {
+  const referrals_field *f = referrals_field_find(&referrals_type_referral, key, strlen(key), NULL);
+  return f && referrals_enum_find(f->enumeration, v->as.string, v->len) >= 0;
 }
 
 /* spec §3.1. After the walk, so that each half is known to be a listed value or "" (the
  * service's "no value", accepted on update). Only a pair is judged: a substatus alone, on
  * create too, is left to the service. */
-static int check_status_pair(const referrals_referral *r, referrals_error *err) {
+static int check_status_pair(const referrals_referral *r, checker *ck) {
   const referrals_value *status = &r->status, *substatus = &r->substatus;
   const char *reason;
   if (status->state != REFERRALS_SET || substatus->state != REFERRALS_SET || status->len == 0 ||
-      substatus->len == 0 ||
+      substatus->len == 0 || !listed(status, "status") || !listed(substatus, "substatus") ||
       referrals_status_pair_valid(status->as.string, substatus->as.string, &reason))
     return REFERRALS_OK;
   const path at = {NULL, "substatus", sizeof "substatus" - 1, 0};
-  return fail(err, &at, "status_pair", "%s", reason);
+  return fail(ck, &at, "status_pair", "%s", reason);
+}
+
+int referrals_validate_each(const referrals_referral *r, referrals_mode mode,
+                            referrals_problem_fn sink, void *ud, referrals_error *err) {
+  checker ck = {.err = err, .sink = sink, .ud = ud};
+  int rc = check_object(&referrals_type_referral, r, NULL, mode, &ck);
+  if (!STOP(&ck, rc)) check_status_pair(r, &ck);
+  return ck.rc;
 }
 
 int referrals_validate(const referrals_referral *r, referrals_mode mode, referrals_error *err) {
-  int rc = check_object(&referrals_type_referral, r, NULL, mode, err);
-  return rc ? rc : check_status_pair(r, err);
+  return referrals_validate_each(r, mode, NULL, NULL, err);
 }

@@ -20,6 +20,9 @@ typedef struct referrals_ctx {
   referrals_buffer out;     /* JSON text written by encode */
   referrals_buffer scratch; /* raw JSON of unknown members while converting */
   referrals_error err;
+  referrals_error *problems; /* every validation problem of the call (err is the first), in
+                                the arena; pushed as err.errors */
+  unsigned nproblems;
   int busy;       /* a call is using this context (a __gc finalizer may re-enter the module) */
   int schema_ref; /* registry ref of the schema tables (see schema_tables.c) */
   struct referrals_key_index *keys; /* wire key -> field, per type (see schema_tables.c) */
@@ -55,6 +58,9 @@ void referrals_schema_open(lua_State *L, int module);
 
 /* error.c: pushes nil and the error object; returns 2 (for `return nil, err`). */
 int referrals_push_error(lua_State *L, const referrals_error *err);
+/* The same for ctx->err, with err.errors: every problem a validation found (ctx->problems),
+ * or the error itself when it is a validation error found alone. */
+int referrals_push_ctx_error(lua_State *L, const referrals_ctx *ctx);
 void referrals_error_open(lua_State *L);
 
 /* table_to_struct.c: converts the table at idx into a struct of type t in ctx->arena.
@@ -79,6 +85,8 @@ void referrals_push_struct(lua_State *L, referrals_ctx *ctx, const referrals_typ
 /* module.c: pushes nil, err when rc is an error (else the caller pushed the result), then
  * releases ctx; returns the number of results. */
 int referrals_ctx_finish(lua_State *L, referrals_ctx *ctx, int rc);
+/* Validates r in mode, collecting every problem into ctx->problems. */
+int referrals_ctx_validate(referrals_ctx *ctx, const referrals_referral *r, referrals_mode mode);
 /* Converts the referral table at idx, validates it when mode >= 0 (a referrals_mode) and
  * writes its JSON to ctx->out. */
 int referrals_encode_table(lua_State *L, referrals_ctx *ctx, int idx, int mode);

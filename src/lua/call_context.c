@@ -60,7 +60,31 @@ referrals_ctx *referrals_ctx_acquire(lua_State *L) {
   ctx->out.len = 0;
   ctx->out.failed = 0;
   referrals_error_clear(&ctx->err);
+  ctx->problems = NULL;
+  ctx->nproblems = 0;
   return ctx;
 }
 
 void referrals_ctx_release(referrals_ctx *ctx) { ctx->busy = 0; }
+
+#define MAX_PROBLEMS 100 /* reported in err.errors; a referral with more has bigger trouble */
+
+/* The sink of referrals_validate_each: the problems go into the call's arena, in blocks that
+ * double, so no list survives the call and nothing is freed by hand. */
+static void keep_problem(void *ud, const referrals_error *problem) {
+  referrals_ctx *ctx = ud;
+  unsigned n = ctx->nproblems;
+  if (n >= MAX_PROBLEMS) return;
+  if ((n & (n - 1)) == 0) { /* 0, 1, 2, 4, ...: the block is full */
+    referrals_error *more =
+        referrals_arena_alloc_uninit(ctx->arena, sizeof *more * (n ? 2 * n : 1));
+    if (!more) return; /* out of memory: err still holds the first problem */
+    if (n) memcpy(more, ctx->problems, sizeof *more * n);
+    ctx->problems = more;
+  }
+  ctx->problems[ctx->nproblems++] = *problem;
+}
+
+int referrals_ctx_validate(referrals_ctx *ctx, const referrals_referral *r, referrals_mode mode) {
+  return referrals_validate_each(r, mode, keep_problem, ctx, &ctx->err);
+}

@@ -16,7 +16,7 @@
 
 #include "binding.h"
 
-#define CLIENT_MT "referrals.client"
+#define CLIENT_MT "referrals.Client"
 
 /* The uservalue of a client is a table: [TOKEN_FN] = the token function, [BASE_URL] = the
  * base URL (for __tostring). A table, because 5.1 and 5.2 take nothing else; and a
@@ -496,6 +496,9 @@ static int l_update(lua_State *L) {
   if (rc == REFERRALS_OK)
     rc = referrals_update(c, id, id_len, ctx->out.data, ctx->out.len, etag, etag_len, ctx->arena,
                           &r, &ctx->err);
+  /* A service that ignores Prefer: return=representation answers 204: read the referral, so
+   * that update always returns one kind of value, the referral as it now is. */
+  if (rc == REFERRALS_OK && !r) rc = referrals_get(c, id, id_len, ctx->arena, &r, &ctx->err);
   end(L, &k);
   if (rc == REFERRALS_OK) push_referral(L, ctx, r);
   return conclude(L, ctx, &k, rc);

@@ -44,6 +44,20 @@ int referrals_push_error(lua_State *L, const referrals_error *err) {
   return 2;
 }
 
+int referrals_push_ctx_error(lua_State *L, const referrals_ctx *ctx) {
+  referrals_push_error(L, &ctx->err);
+  if (ctx->err.category != REFERRALS_E_VALIDATION) return 2;
+  unsigned n = ctx->nproblems ? ctx->nproblems : 1;
+  lua_createtable(L, (int)n, 0);
+  for (unsigned i = 0; i < n; i++) {
+    referrals_push_error(L, ctx->nproblems ? &ctx->problems[i] : &ctx->err);
+    lua_rawseti(L, -3, (lua_Integer)i + 1);
+    lua_pop(L, 1); /* push_error's nil */
+  }
+  lua_setfield(L, -2, "errors");
+  return 2;
+}
+
 /* "validation error (enum): status: \"active\" is not one of ..." */
 static int error_tostring(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -55,10 +69,39 @@ static int error_tostring(lua_State *L) {
   return 1;
 }
 
+/* One operand of a concatenation as text: an error object as its tostring; strings and
+ * numbers as Lua concatenates them; anything else is the error plain Lua raises. */
+static void push_concat_operand(lua_State *L, int idx) {
+  if (lua_type(L, idx) == LUA_TTABLE && lua_getmetatable(L, idx)) {
+    luaL_getmetatable(L, REFERRALS_ERROR_MT);
+    int ours = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    if (ours) {
+      lua_pushcfunction(L, error_tostring);
+      lua_pushvalue(L, idx);
+      lua_call(L, 1, 1);
+      return;
+    }
+  }
+  if (lua_type(L, idx) != LUA_TSTRING && lua_type(L, idx) != LUA_TNUMBER)
+    luaL_error(L, "attempt to concatenate a %s value", luaL_typename(L, idx));
+  lua_pushvalue(L, idx);
+}
+
+/* "failed: " .. err and err .. "\n" read as tostring(err) does. */
+static int error_concat(lua_State *L) {
+  push_concat_operand(L, 1);
+  push_concat_operand(L, 2);
+  lua_concat(L, 2);
+  return 1;
+}
+
 void referrals_error_open(lua_State *L) {
   if (luaL_newmetatable(L, REFERRALS_ERROR_MT)) {
     lua_pushcfunction(L, error_tostring);
     lua_setfield(L, -2, "__tostring");
+    lua_pushcfunction(L, error_concat);
+    lua_setfield(L, -2, "__concat");
     lua_pushliteral(L, "referrals.error");
     lua_setfield(L, -2, "__name");
   }

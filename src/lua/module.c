@@ -13,7 +13,7 @@ static const char *const mode_names[] = {"create", "update", NULL};
  * pushed before the context is released, so a finalizer that runs while we allocate cannot
  * overwrite it. */
 int referrals_ctx_finish(lua_State *L, referrals_ctx *ctx, int rc) {
-  int n = rc == REFERRALS_OK ? 1 : referrals_push_error(L, &ctx->err);
+  int n = rc == REFERRALS_OK ? 1 : referrals_push_ctx_error(L, ctx);
   referrals_ctx_release(ctx);
   return n;
 }
@@ -37,7 +37,7 @@ static int to_referral(lua_State *L, referrals_ctx *ctx, int idx, int mode,
   int strict = mode == REFERRALS_MODE_CREATE;
   int rc = referrals_table_to_struct(L, ctx, idx, &referrals_type_referral, strict, &obj);
   if (rc == REFERRALS_OK && mode >= 0)
-    rc = referrals_validate(obj, (referrals_mode)mode, &ctx->err);
+    rc = referrals_ctx_validate(ctx, obj, (referrals_mode)mode);
   *out = obj;
   return rc;
 }

@@ -195,6 +195,20 @@ static void push_schema_description(lua_State *L) {
   lua_setfield(L, -2, "enums");
 }
 
+/* __index of an enum table (upvalue: the enum): a name the enum does not list is a mistake,
+ * never a silent nil (referrals.Type.shared would become "type: required on create"). */
+static int unknown_enum_value(lua_State *L) {
+  const referrals_enum *e = lua_touserdata(L, lua_upvalueindex(1));
+  size_t len = 0;
+  const char *name = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
+  const char *near = name ? referrals_suggest_value(e, name, len) : NULL;
+  if (!name) return luaL_error(L, "unknown value (a %s) of %s", luaL_typename(L, 2), e->lua_name);
+  if (near)
+    return luaL_error(L, "unknown value \"%s\" of %s; did you mean \"%s\"?", name, e->lua_name,
+                      near);
+  return luaL_error(L, "unknown value \"%s\" of %s", name, e->lua_name);
+}
+
 void referrals_schema_open(lua_State *L, int module) {
   push_schema_description(L);
   lua_setfield(L, module, "schema");
@@ -205,6 +219,11 @@ void referrals_schema_open(lua_State *L, int module) {
       lua_pushstring(L, e->values[v]);
       lua_setfield(L, -2, e->values[v]);
     }
+    lua_createtable(L, 0, 1);
+    lua_pushlightuserdata(L, (void *)e);
+    lua_pushcclosure(L, unknown_enum_value, 1);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
     lua_setfield(L, module, e->lua_name);
   }
 }

@@ -9,6 +9,9 @@ local M = {}
 local GLOBAL = {
   { "base-url", "URL", "the API (default $REFERRALS_BASE_URL, else the Partner Center API)" },
   { "token-command", "CMD", "run CMD and use what it prints as the token (default $REFERRALS_TOKEN)" },
+  { "timeout", "S", "seconds one request may take (referrals.new's timeout)" },
+  { "retries", "N", "how often a failed request is tried again (referrals.new's retries)" },
+  { "deadline", "S", "seconds one command's call may take, retries included" },
   { "json-errors", true, "after the one-line error on stderr, write the error object as JSON" },
   { "help", true, "show this help" },
 }
@@ -18,12 +21,15 @@ local GLOBAL = {
 M.commands = {
   { name = "create", usage = "create FILE.json", args = { n = 1 },
     summary = "create a referral from FILE.json; prints the created referral" },
-  { name = "share", usage = "share FILE.json [--partner ID] [--notes TEXT]", args = { n = 1 },
+  { name = "share", usage = "share FILE.json | --resume ID [--partner ID] [--notes TEXT]",
+    args = { min = 0 },
     summary = "create a shared referral and its connected half; prints both",
-    details = "The two steps of spec §3.2. If the second fails, the error (with --json-errors)\n"
-      .. "carries the first referral as \"created\".",
+    details = "Step 1 creates your referral, step 2 the connected one that invites the partner.\n"
+      .. "If step 2 fails, stderr names the step-1 referral and the error (with --json-errors)\n"
+      .. "carries it as \"created\"; `referrals share --resume ID` then runs step 2 alone.",
     options = { { "partner", "ID", "the partner's BusinessProfileLocation id (default msft)" },
-      { "notes", "TEXT", "the invitation notes (inviteContext.notes)" } } },
+      { "notes", "TEXT", "the invitation notes (inviteContext.notes)" },
+      { "resume", "ID", "finish the engagement of the step-1 referral ID (no new engagement)" } } },
   { name = "get", usage = "get ID", args = { n = 1 }, summary = "print one referral" },
   { name = "list", usage = "list [--filter ODATA | --engagement ID | --status S] [--all]",
     args = { n = 0 },
@@ -34,15 +40,16 @@ M.commands = {
       { "all", true, "follow every next link (a progress bar on stderr when it is a terminal)" } } },
   { name = "update", usage = "update ID PATH=VALUE... [--etag E]", args = { min = 2 },
     summary = "change a referral (JSON Patch); prints the updated referral",
-    details = "PATH=text sets a string, PATH:=json any JSON value:\n"
-      .. "  referrals update ID status=Closed substatus=Won details.dealValue:=10000",
+    details = "PATH=text sets a string (a number or true/false where the member is one),\n"
+      .. "PATH:=json any JSON value:\n"
+      .. "  referrals update ID status=Closed substatus=Won details.dealValue=10000",
     options = { { "etag", "E", "send If-Match: E (a stale one fails with 412)" } } },
   { name = "bulk", usage = "bulk FILE.jsonl [--concurrency N]", args = { n = 1 },
     summary = "create one referral per line of FILE.jsonl; JSON lines out",
     details = "Prints one JSON line per input line, in input order: the created referral, or\n"
       .. "{\"line\":N,\"error\":{...}}. Blank lines are skipped. The exit code is the first\n"
       .. "failure's.",
-    options = { { "concurrency", "N", "requests in flight at once, 1 to 256 (default 1)" } } },
+    options = { { "concurrency", "N", "requests in flight at once, 1 to 256 (default 8)" } } },
   { name = "validate", usage = "validate FILE.json", args = { n = 1 }, offline = true,
     summary = "check FILE.json for create, offline; prints {\"valid\":true}" },
 }

@@ -27,12 +27,12 @@ local function read_input(name)
   return text
 end
 
--- A referral from JSON text. The input is the user's: its faults are validation errors
--- (exit 3), not the service's JSON errors; field says where (FILE, "stdin", "line N").
+-- A referral from JSON text. Text that is not JSON is a JSON error with its position; field
+-- says where (FILE, "stdin", "line N").
 local function decode_input(text, where)
   local ref, err = referrals.decode(text)
   if ref then return ref end
-  return nil, referrals.error { category = "validation", code = err.code, field = where,
+  return nil, referrals.error { category = "json", code = err.code, field = where,
     position = err.position, message = where .. ": " .. err.message }
 end
 
@@ -69,7 +69,14 @@ local function new_client(options)
   end
   local base_url = options["base-url"] or os.getenv("REFERRALS_BASE_URL")
   if base_url == "" then base_url = nil end
-  local ok, client = pcall(referrals.new, { token = token, base_url = base_url })
+  local settings = { token = token, base_url = base_url }
+  for _, name in ipairs { "timeout", "retries", "deadline" } do
+    if options[name] then
+      settings[name] = tonumber(options[name])
+      if not settings[name] then return nil, usage_error("--%s: a number expected", name) end
+    end
+  end
+  local ok, client = pcall(referrals.new, settings)
   if not ok then -- a refused option raises "bad argument #1 to 'new' (option 'base_url': ...)"
     return nil, usage_error("%s", (tostring(client):gsub("^.-%((.*)%)$", "%1")))
   end
@@ -108,12 +115,30 @@ function commands.create(client, argv)
   return print_referral(created)
 end
 
+-- With --resume ID (the step-1 referral of an engagement whose second step failed) only step
+-- 2 runs, through client:connect, which never makes a second connected half.
 function commands.share(client, argv, options)
+  local invite = { partner = options.partner, invite = options.notes and { notes = options.notes } }
+  if options.resume then
+    if argv[1] then return nil, usage_error("share --resume ID takes no FILE") end
+    local mine, err = client:get(options.resume)
+    if not mine then return nil, err end
+    local other
+    other, err = client:connect(mine, invite)
+    if not other then return nil, err end
+    return print_referrals { mine, other }
+  end
+  if not argv[1] then return nil, usage_error("share needs FILE.json (or --resume ID)") end
   local ref, err = read_referral(argv[1])
   if not ref then return nil, err end
-  local mine, other = client:create_shared(ref, { partner = options.partner,
-    invite = options.notes and { notes = options.notes } })
-  if not mine then return nil, other end -- other: the err, with err.created after step 1
+  local mine, other = client:create_shared(ref, invite)
+  if not mine then -- other: the err, with err.created after step 1
+    if type(other.created) == "table" and other.created.id then
+      io.stderr:write(("referrals: step 1 created %s; finish with: referrals share --resume %s\n")
+        :format(other.created.id, other.created.id))
+    end
+    return nil, other
+  end
   return print_referrals { mine, other }
 end
 
@@ -155,13 +180,57 @@ function commands.list(client, _, options)
   return print_referrals(all)
 end
 
--- The changes of `update`: PATH=text is a string, PATH:=json any JSON value (read with the
--- module's decoder, as the member of a wrapper object).
+-- The schema's field at a dotted (or /) path of update, or nil for a path it does not know
+-- (client:update says what is wrong with it).
+local function field_at(path)
+  local type_name, field = "Referral", nil
+  for seg in path:gmatch("[^./]+") do
+    if not (field and (field.kind == "object_array" or field.kind == "string_array")
+        and (seg:match("^%d+$") or seg == "-")) then
+      local t = type_name and referrals.schema.types[type_name]
+      field = nil
+      for _, f in ipairs(t and t.fields or {}) do
+        if f.key == seg then field = f end
+      end
+      if not field then return nil end
+      type_name = field.type
+    end
+  end
+  return field
+end
+
+-- PATH=text for a member that is not a string: a number or boolean written as text is meant
+-- as that number or boolean.
+local function typed_value(path, text)
+  local f = field_at(path)
+  local kind = f and f.kind
+  if kind == "number" then
+    local n = tonumber(text)
+    if not n then
+      return nil, usage_error("%s is a number: '%s' is not one (PATH:=JSON sets any JSON value)",
+        path, text)
+    end
+    return n
+  elseif kind == "bool" then
+    if text == "true" or text == "false" then return text == "true" end
+    return nil, usage_error("%s is true or false (PATH:=JSON sets any JSON value)", path)
+  end
+  return text
+end
+
+-- The changes of `update`: PATH=text is a string (a number or a boolean where the schema
+-- says so), PATH:=json any JSON value (read with the module's decoder, as the member of a
+-- wrapper object).
 local function parse_changes(list)
   local changes = {}
   for _, a in ipairs(list) do
     local path, op, value = a:match("^([^=:]+)(:?=)(.*)$")
     if not path then return nil, usage_error("'%s' is not PATH=VALUE or PATH:=JSON", a) end
+    if op == "=" then
+      local err
+      value, err = typed_value(path, value)
+      if value == nil then return nil, err end
+    end
     if op == ":=" then
       local wrapper, err = referrals.decode('{"v":' .. value .. "}")
       if not wrapper or wrapper.v == nil then
@@ -183,14 +252,13 @@ function commands.update(client, argv, options)
   return print_referral(ref)
 end
 
--- An error object from create_many's results (a referral has no metatable).
-local function is_error(v) return getmetatable(v) ~= nil and v.category ~= nil end
+local is_error = referrals.is_error
 
 -- Blank lines are skipped (they keep their line numbers). The referrals go to
 -- client:create_many in one run (--concurrency transfers in flight); the results come back in
 -- input order. Fails with the error of the first failed line, after every line was tried.
 function commands.bulk(client, argv, options)
-  local concurrency = tonumber(options.concurrency or "1")
+  local concurrency = tonumber(options.concurrency or "8") -- create_many's default
   if not concurrency or concurrency < 1 or concurrency > 256 or concurrency % 1 ~= 0 then
     return nil, usage_error("--concurrency: an integer from 1 to 256 expected")
   end

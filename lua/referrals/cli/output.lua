@@ -106,6 +106,10 @@ function M.report(err, json_errors)
   local line = tostring(err):gsub("%s+$", ""):gsub("%s*\n%s*", " ")
   if #extra > 0 then line = line .. " [" .. table.concat(extra, ", ") .. "]" end
   io.stderr:write("referrals: ", line, "\n")
+  -- A validation reports every problem it found, the first above, one line each.
+  for i = 2, type(err.errors) == "table" and #err.errors or 0 do
+    io.stderr:write("referrals: ", (tostring(err.errors[i]):gsub("%s*\n%s*", " ")), "\n")
+  end
   if json_errors then io.stderr:write(M.error_json(err), "\n") end
 end
 

@@ -27,7 +27,8 @@ end
 --- Redraws the bar's line.
 function Bar:draw()
   if not self.shown then return end
-  local elapsed = math.max(os.difftime(os.time(), self.started), 1)
+  -- Whole seconds: under two, a rate would be mostly the rounding of the clock.
+  local elapsed = os.difftime(os.time(), self.started)
   local line
   if self.total and self.total > 0 then
     local filled = math.floor(WIDTH * math.min(self.done / self.total, 1))
@@ -36,7 +37,8 @@ function Bar:draw()
   else
     line = ("%d done"):format(self.done)
   end
-  io.stderr:write(("\r%s  %.1f/s  %d failed "):format(line, self.done / elapsed, self.failed))
+  local rate = elapsed >= 2 and ("  %.1f/s"):format(self.done / elapsed) or ""
+  io.stderr:write(("\r%s%s  %d failed "):format(line, rate, self.failed))
   io.stderr:flush()
 end
 
