@@ -57,6 +57,9 @@ if [ -n "${QUICK:-}" ]; then
   exit
 fi
 
+# The map: every source file is named in ARCHITECTURE.md.
+run "architecture" tools/check-architecture.sh
+
 # luacheck over every Lua file (.luacheckrc): one TAP line per file.
 run "luacheck" luacheck --formatter TAP .
 
