@@ -149,7 +149,7 @@ end
 function M.headers(server, extra)
   local h = {
     host = "127.0.0.1:" .. server.port,
-    ["user-agent"] = "referrals-lua/0.1.0 libcurl/" .. M.libcurl_version(),
+    ["user-agent"] = "referrals-lua/" .. require("referrals")._VERSION .. " libcurl/" .. M.libcurl_version(),
     ["content-type"] = "application/json",
     accept = "application/json",
     ["client-request-id"] = "<guid>",

@@ -30,13 +30,13 @@ CFG
     cp -r "$top/." "$work/src")
   rm -rf "$work/src/build"
   if (cd "$work/src" && luarocks $args make --tree="$tree" --deps-mode=none \
-    referrals-scm-1.rockspec) >"$work/log-$v" 2>&1 &&
+    referrals-0.1.0-1.rockspec) >"$work/log-$v" 2>&1 &&
     (cd "$work" && eval "$(luarocks $args path --tree="$tree")" && $lua -e '
       local r = require "referrals"
       assert(package.searchpath == nil or package.searchpath("referrals.core", package.cpath):find("tree", 1, true))
       local t = assert(r.decode([[{"type":"Shared","details":{"dealValue":5}}]]))
       assert(r.encode(t) == [[{"type":"Shared","details":{"dealValue":5}}]])
-      print("loaded referrals " .. r.VERSION)' &&
+      print("loaded referrals " .. r._VERSION)' &&
       "$tree/bin/referrals" validate - <"$request" | grep -qx '{"valid":true}') >>"$work/log-$v" 2>&1
   then
     echo "ok $n - luarocks make --deps-mode=none installs, loads and runs referrals on $v"

@@ -120,6 +120,8 @@ __attribute__((visibility("default")))
   referrals_json_open(L, module);
   lua_pushlightuserdata(L, NULL);
   lua_setfield(L, module, "null");
+  lua_pushliteral(L, REFERRALS_VERSION); /* _VERSION, as lua-cjson and LuaSocket name it */
+  lua_setfield(L, module, "_VERSION");
   lua_pushliteral(L, REFERRALS_VERSION);
   lua_setfield(L, module, "VERSION");
   return 1;

@@ -316,7 +316,7 @@ function M.main(argv)
   if not parsed then
     err = usage_error("%s (see referrals --help)", why)
   elseif parsed.version then
-    io.stdout:write("referrals ", referrals.VERSION, " (", jit and jit.version or _VERSION, ")\n")
+    io.stdout:write("referrals ", referrals._VERSION, " (", jit and jit.version or _VERSION, ")\n")
     return 0
   elseif parsed.options.help then
     io.stdout:write(args.help(parsed.command))

@@ -1,8 +1,13 @@
 rockspec_format = "3.0"
 package = "referrals"
-version = "scm-1"
+-- The version is the module's (referrals._VERSION, REFERRALS_VERSION in include/referrals.h,
+-- which CMake and referrals.pc read); spec/version_spec.lua checks that they agree.
+version = "0.1.0-1"
+-- `luarocks make --deps-mode=none referrals-0.1.0-1.rockspec` in a checkout builds that checkout
+-- and never fetches this URL; it names where a released source would come from.
 source = {
   url = "git+file:///referrals",
+  tag = "v0.1.0",
 }
 description = {
   summary = "Microsoft Partner Center Referrals (co-sell) API client: a C core with a Lua face",
