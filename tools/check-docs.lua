@@ -7,13 +7,18 @@ local dir = assert(arg[1], "usage: check-docs.lua DOCDIR")
 local referrals = require "referrals"
 require "referrals.cli"
 
--- The anchors LDoc wrote on a module's page: one per documented item.
+-- The entries LDoc wrote on a module's page: anchor -> the HTML of its entry (up to the next).
 local function anchors(module)
   local f = io.open(dir .. "/modules/" .. module .. ".html", "rb")
   local set = {}
   if not f then return set end
-  for name in f:read("*a"):gmatch('<a name = "([^"]+)"') do set[name] = true end
+  local html = f:read("*a")
   f:close()
+  local starts = {}
+  for at, name in html:gmatch('()<a name = "([^"]+)"') do starts[#starts + 1] = { at, name } end
+  for i, s in ipairs(starts) do
+    set[s[2]] = html:sub(s[1], (starts[i + 1] or { #html + 1 })[1] - 1)
+  end
   return set
 end
 
@@ -30,7 +35,7 @@ functions_of(referrals.Client, "referrals", "Client:")
 for name, m in pairs(package.loaded) do
   -- referrals.core is documented as referrals; referrals.client returns Client (above)
   if type(name) == "string" and name:find("^referrals%.") and type(m) == "table"
-    and m ~= referrals.Client and name ~= "referrals.core" then
+    and m ~= referrals.Client and name ~= "referrals.core" and name ~= "referrals.client" then
     functions_of(m, name, "")
   end
 end
@@ -44,5 +49,22 @@ for i, c in ipairs(checks) do
   if not ok then failed = failed + 1 end
   print(("%s %d - %s: %s has a doc comment"):format(ok and "ok" or "not ok", i, page, anchor))
 end
-print("1.." .. #checks)
+-- Every function the README names (`referrals.x(`, `client:x(`) has its entry, which says
+-- what it returns.
+local readme = assert(io.open("README.md", "rb")):read("*a")
+local named, n = {}, #checks
+for module, fn in readme:gmatch("(%f[%w]%a+)[.:]([%w_]+)%(") do
+  local anchor = (module == "client" and "Client:" or module == "referrals" and "" or nil)
+  if anchor and not named[anchor .. fn] and not fn:find("^_") then
+    named[anchor .. fn] = true
+    pages.referrals = pages.referrals or anchors("referrals")
+    local entry = pages.referrals[anchor .. fn]
+    local ok = entry and entry:find("Returns:", 1, true)
+    if not ok then failed = failed + 1 end
+    n = n + 1
+    print(("%s %d - README names %s%s: its reference entry says what it returns"):format(
+      ok and "ok" or "not ok", n, anchor, fn))
+  end
+end
+print("1.." .. n)
 os.exit(failed == 0 and 0 or 1)

@@ -31,13 +31,14 @@ CFG
   rm -rf "$work/src/build"
   if (cd "$work/src" && luarocks $args make --tree="$tree" --deps-mode=none \
     referrals-0.1.0-1.rockspec) >"$work/log-$v" 2>&1 &&
-    (cd "$work" && eval "$(luarocks $args path --tree="$tree")" && $lua -e '
+    (cd "$work" && eval "$(luarocks $args --tree "$tree" path)" && $lua -e '
       local r = require "referrals"
       assert(package.searchpath == nil or package.searchpath("referrals.core", package.cpath):find("tree", 1, true))
       local t = assert(r.decode([[{"type":"Shared","details":{"dealValue":5}}]]))
       assert(r.encode(t) == [[{"type":"Shared","details":{"dealValue":5}}]])
       print("loaded referrals " .. r._VERSION)' &&
-      "$tree/bin/referrals" validate - <"$request" | grep -qx '{"valid":true}') >>"$work/log-$v" 2>&1
+      [ "$(command -v referrals)" = "$tree/bin/referrals" ] && referrals --version &&
+      referrals validate - <"$request" | grep -qx '{"valid":true}') >>"$work/log-$v" 2>&1
   then
     echo "ok $n - luarocks make --deps-mode=none installs, loads and runs referrals on $v"
   else
@@ -51,18 +52,25 @@ done
 # referrals.pc alone; the installed command, which names its own interpreter (lua5.4).
 n=$((n + 1))
 prefix="$work/prefix"
-if (cmake -S "$work/src" -B "$work/cmake" -DREFERRALS_LUA=5.4 -DREFERRALS_BUILD_TOOLS=OFF \
-  -DREFERRALS_BUILD_TESTS=OFF && cmake --build "$work/cmake" -j2 &&
+# The variables are the README's, word for word, with DIR the prefix.
+if (cmake -S "$work/src" -B "$work/cmake" -DREFERRALS_LUA=5.4 -DREFERRALS_BUILD_TESTS=OFF \
+  -DREFERRALS_INSTALL_SERVER=ON && cmake --build "$work/cmake" -j2 &&
   cmake --install "$work/cmake" --prefix "$prefix" &&
+  DIR=$prefix &&
+  export LUA_PATH="$DIR/share/lua/5.4/?.lua;$DIR/share/lua/5.4/?/init.lua;;" &&
+  export LUA_CPATH="$DIR/lib/lua/5.4/?.so;;" &&
+  export PATH="$DIR/bin:$PATH" &&
+  cd "$work" &&
   cc -o "$work/create" "$top/examples/c/create.c" \
-    $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs referrals) &&
+    $(PKG_CONFIG_PATH=$DIR/lib/pkgconfig pkg-config --cflags --libs referrals) &&
   "$work/create" | grep -q '"type":"Independent"' &&
-  env LUA_PATH="$prefix/share/lua/5.4/?.lua;$prefix/share/lua/5.4/?/init.lua" \
-    LUA_CPATH="$prefix/lib/lua/5.4/?.so" "$prefix/bin/referrals" validate "$request" |
-    grep -qx '{"valid":true}') >"$work/log-cmake" 2>&1; then
-  echo "ok $n - cmake --install: the C example builds with pkg-config, referrals runs"
+  referrals --version && lua5.4 -e 'print(require("referrals")._VERSION)' &&
+  referrals validate "$request" | grep -qx '{"valid":true}' &&
+  [ "$(command -v referrals-fake-server)" = "$DIR/bin/referrals-fake-server" ] &&
+  referrals-fake-server --help | grep -q "stand-in") >"$work/log-cmake" 2>&1; then
+  echo "ok $n - cmake --install: the C example builds with pkg-config, referrals and the server run"
 else
   sed 's/^/# /' "$work/log-cmake" | tail -20
-  echo "not ok $n - cmake --install: the C example builds with pkg-config, referrals runs"
+  echo "not ok $n - cmake --install: the C example builds with pkg-config, referrals and the server run"
 fi
 echo "1..$n"

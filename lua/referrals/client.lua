@@ -62,12 +62,14 @@ local function all_pages(self, query)
 end
 
 --- An iterator over every referral of every page: `for ref in client:each(query) do ... end`.
--- Pages are fetched as the loop needs them, following @odata.nextLink (client:list with a
--- link, which only follows links to the configured host and scheme, spec §1.2).
--- A failure while paging RAISES the err object: a generic for cannot see `nil, err` -- a nil
--- ends the loop -- so returning it would end the loop silently and lose the remaining pages,
--- and a sync job would take an outage for the end of the list. Wrap the loop in pcall to
--- handle it.
+-- Pages are fetched as the loop needs them, following `@odata.nextLink` (as @{Client:list}
+-- with a link, only to the client's own host and scheme).
+-- A failure while paging RAISES the err object: a generic for cannot see `nil, err` (a nil
+-- ends the loop), so returning it would end the loop silently and lose the remaining pages.
+-- Wrap the loop in pcall to handle it.
+-- @tparam[opt] table|string query as for @{Client:list}
+-- @treturn function the iterator, returning the next referral or nil at the end
+-- @raise the @{Error} of a page that could not be read
 function Client:each(query)
   check_self(self, "each")
   local page, i, source = nil, 0, query
@@ -88,8 +90,13 @@ function Client:each(query)
   end
 end
 
---- Every referral of an engagement (all pages): client:related(ref_or_engagement_id).
--- spec §3.2: both halves of a shared referral are listed by $filter=engagementId eq '<id>'.
+--- Every referral of an engagement, all pages: both halves of a shared referral (listed with
+-- `$filter=engagementId eq '<id>'`).
+-- @tparam table|string ref a referral with `engagementId`, or the engagement id
+-- @treturn[1] table the list of referrals
+-- @return[2] nil
+-- @treturn[2] Error err
+-- @usage for _, r in ipairs(assert(client:related(mine))) do print(r.id, r.target[1].id) end
 function Client:related(ref)
   check_self(self, "related")
   local id = type(ref) == "table" and ref.engagementId or ref
@@ -97,11 +104,18 @@ function Client:related(ref)
   return all_pages(self, { filter = { engagementId = id } })
 end
 
---- Moves a referral to status/substatus (and statusReason = reason), after checking the
--- transition table (spec §3.1) against its current status: taken from the table, or from a
--- GET when given an id (or a table without status). An illegal move returns nil, err
--- (category "validation", code "transition") and sends nothing. The PATCH carries the eTag
--- of the referral as If-Match, so a referral changed meanwhile gives 412, not a lost update.
+--- Moves a referral to `status`/`substatus` (and `statusReason = reason`) after checking the
+-- transition table against its current status: taken from the table, or from a GET when
+-- given an id (or a table without status). An illegal move returns `nil, err` (category
+-- `validation`, code `transition`) and sends nothing. The PATCH carries the referral's eTag as
+-- If-Match, so a referral changed meanwhile gives a 412, not a lost update.
+-- @tparam table|string ref the referral, or its id
+-- @string status the new status
+-- @string[opt] substatus the new substatus
+-- @string[opt] reason the statusReason
+-- @treturn[1] table the updated referral
+-- @return[2] nil
+-- @treturn[2] Error err
 function Client:set_status(ref, status, substatus, reason)
   check_self(self, "set_status")
   check_arg(type(ref) == "table" or is_string(ref), 1, "set_status", "referral or id", ref)
@@ -154,13 +168,18 @@ local function targets(r, partner)
   return false
 end
 
---- Step 2 of spec §3.2 alone: client:connect(engagement_id_or_ref [, opts]) -> connected.
--- For resuming after create_shared failed in step 2 (pass err.created). The referral to copy
--- is the one given, or else the engagement's first; when the engagement already holds a
--- referral (other than that one) targeting the partner, that one is returned and nothing is
--- created, so running connect twice never makes a third half.
--- opts: partner (the target's BusinessProfileLocation id, default "msft"),
--- invite = { notes =, assistanceRequestCode = } (the inviteContext).
+--- The second step of a shared referral alone: the connected referral that invites the
+-- partner, in the same engagement. For resuming after @{Client:create_shared} failed in step
+-- 2 (pass `err.created`). The referral to copy is the one given, or else the engagement's
+-- first; when the engagement already holds a referral (other than that one) targeting the
+-- partner, that one is returned and nothing is created, so running connect twice never makes
+-- a third half.
+-- @tparam table|string engagement the step-1 referral, or the engagement id
+-- @tparam[opt] table opts `partner` (the target's BusinessProfileLocation id, default
+-- `"msft"`), `invite = { notes =, assistanceRequestCode = }` (the inviteContext)
+-- @treturn[1] table the connected referral
+-- @return[2] nil
+-- @treturn[2] Error err (code `engagement` for an engagement without referrals)
 function Client:connect(engagement, opts)
   check_self(self, "connect")
   check_arg(type(engagement) == "table" or is_string(engagement), 1, "connect",
@@ -185,11 +204,18 @@ function Client:connect(engagement, opts)
   return self:create(connected_referral(source, id, opts))
 end
 
---- The two steps of spec §3.2 in one call: client:create_shared(ref [, opts]) -> mine, connected.
--- Step 1 POSTs a copy of ref with type "Shared"; step 2 POSTs the connected referral with
--- the engagementId step 1 got back (opts as for connect). When step 2 fails the result is
--- nil, err with err.created = the step-1 referral: pass it to client:connect to resume
--- without creating a second engagement.
+--- Both steps of a shared (co-sell) referral in one call: step 1 POSTs a copy of `ref` with
+-- type `"Shared"`; step 2 POSTs the connected referral with the engagementId step 1 got back
+-- (`opts` as for @{Client:connect}). When step 2 fails the result is `nil, err` with
+-- `err.created` = the step-1 referral, and the message names it: pass it to
+-- @{Client:connect} (or run `referrals share --resume ID`) to finish without creating a
+-- second engagement.
+-- @tab ref the referral
+-- @tparam[opt] table opts as for @{Client:connect}
+-- @treturn[1] table mine, the step-1 referral
+-- @treturn[1] table connected, the referral that invites the partner
+-- @return[2] nil
+-- @treturn[2] Error err (with `created` when step 1 succeeded)
 function Client:create_shared(ref, opts)
   check_self(self, "create_shared")
   check_arg(type(ref) == "table", 1, "create_shared", "table", ref)
@@ -202,7 +228,7 @@ function Client:create_shared(ref, opts)
   if type(mine) ~= "table" or not is_string(mine.engagementId) then
     return nil, core.error {
       category = "json", code = "engagementId", created = mine,
-      message = "the created referral carries no engagementId, so it cannot be connected (spec §3.2)",
+      message = "the created referral carries no engagementId, so it cannot be connected",
     }
   end
   local other

@@ -504,17 +504,18 @@ static int l_update(lua_State *L) {
   return conclude(L, ctx, &k, rc);
 }
 
-/* client:close(): frees the connection and the buffers now; later calls get nil, err
- * (code "closed"). Also __gc and __close. */
+/* client:close() -> true: frees the connection and the buffers now; later calls get nil,
+ * err (code "closed"). Also __gc and __close. */
 static int l_close(lua_State *L) {
   lclient *lc = check_client(L);
-  if (lc->held) { /* the run's transfers use the client's memory until it returns */
+  if (lc->held) /* the run's transfers use the client's memory until it returns */
     lc->close_pending = 1;
-    return 0;
+  else {
+    referrals_client_free(lc->c);
+    lc->c = NULL;
   }
-  referrals_client_free(lc->c);
-  lc->c = NULL;
-  return 0;
+  lua_pushboolean(L, 1);
+  return 1;
 }
 
 /* Never shows the token: only the base URL and whether the client is closed. */
