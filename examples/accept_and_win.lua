@@ -1,4 +1,4 @@
--- Accepts an incoming referral and later closes it as won (spec §3.1: New -> Active/Accepted
+-- Accepts an incoming referral and later closes it as won (New -> Active/Accepted
 -- -> Closed/Won), with set_status checking each move before anything is sent.
 --   lua examples/accept_and_win.lua REFERRAL_ID
 local referrals = require "referrals"

@@ -1,4 +1,4 @@
--- Creates an independent referral (a private deal, spec §1.4: not shared with Microsoft
+-- Creates an independent referral (a private deal, not shared with Microsoft
 -- sellers, no target) and prints what the service filled in.
 local referrals = require "referrals"
 

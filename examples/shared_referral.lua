@@ -1,4 +1,4 @@
--- Creates a shared (co-sell) referral in the two steps of spec §3.2 and prints the two
+-- Creates a shared (co-sell) referral in the two steps and prints the two
 -- referrals of the engagement: yours, and the connected one that invites Microsoft.
 --   REFERRALS_BASE_URL=http://127.0.0.1:PORT REFERRALS_TOKEN=... lua examples/shared_referral.lua [REQUEST.json]
 local referrals = require "referrals"

@@ -1,4 +1,4 @@
--- Updates a referral with If-Match (spec §1.1, §5): when somebody else changed it first, the
+-- Updates a referral with If-Match: when somebody else changed it first, the
 -- service answers 412; read it again, apply the change again, and retry.
 --   lua examples/update_with_etag.lua REFERRAL_ID
 local referrals = require "referrals"

@@ -41,7 +41,7 @@ describe("examples", function()
     details = { dealValue = 5000, currency = "USD" }, eTag = '"seeded-1"',
   }
 
-  it("shared_referral.lua creates both halves of one engagement (spec §3.2)", function()
+  it("shared_referral.lua creates both halves of one engagement", function()
     local out, status = run("shared_referral.lua")
     assert.equal(0, status, out)
     local stored = server.referrals()
@@ -98,7 +98,7 @@ describe("examples", function()
     assert.is_nil(out:find("Closed one", 1, true))
   end)
 
-  it("accept_and_win.lua accepts, is refused a move back, and wins (spec §3.1)", function()
+  it("accept_and_win.lua accepts, is refused a move back, and wins", function()
     local seeded = seed(incoming)
     local out, status = run("accept_and_win.lua", seeded.id)
     assert.equal(0, status, out)

@@ -29,7 +29,7 @@ describe("validate", function()
   end)
 
   for _, key in ipairs({ "type", "customerProfile", "consent", "details" }) do
-    it("requires " .. key .. " on create (spec §1.4)", function()
+    it("requires " .. key .. " on create", function()
       local ref = request()
       ref[key] = nil
       local err = refused(ref)
@@ -89,7 +89,7 @@ describe("validate", function()
       { refused(ref).code, refused(ref).field })
   end)
 
-  it("checks that status and substatus go together (spec §3.1)", function()
+  it("checks that status and substatus go together", function()
     local ref = request()
     ref.status, ref.substatus = "Active", "Won"
     local err = refused(ref)
@@ -117,7 +117,7 @@ describe("validate", function()
       { refused(ref).code, refused(ref).field })
   end)
 
-  it("allows engagementId on create: the connected half of a shared referral (spec §3.2)", function()
+  it("allows engagementId on create: the connected half of a shared referral", function()
     local ref = request()
     ref.engagementId = "37ef26aa-1d15-4533-9f93-a69bd33ab1e5"
     assert.is_true(referrals.validate(ref))
@@ -132,7 +132,7 @@ describe("validate", function()
   }
   for _, m in ipairs(mistakes) do
     local key, where, meant = m[1], m[2], m[3]
-    it("names the unknown key " .. key .. " and suggests " .. meant .. " (spec §6)", function()
+    it("names the unknown key " .. key .. " and suggests " .. meant .. "", function()
       local ref = request()
       local path
       if where == "consent" then
@@ -206,7 +206,7 @@ describe("validate", function()
   end)
 end)
 
-describe("transition_allowed (spec §3.1)", function()
+describe("transition_allowed", function()
   local allowed = {
     { "New", "Active", "Accepted" }, { "New", "Closed", "Declined" }, { "New", "New", "Received" },
     { "Active", "Closed", "Won" }, { "Active", "Closed", "Lost" }, { "Active", "Active", "Accepted" },
@@ -227,7 +227,8 @@ describe("transition_allowed (spec §3.1)", function()
       local ok, reason = referrals.transition_allowed(t[1], t[2], t[3])
       assert.is_false(ok)
       assert.is_string(reason)
-      assert.matches("spec §3.1", reason, 1, true)
+      assert.matches("^status %a+ ", reason)
+      assert.not_matches("spec §", reason, 1, true)
     end)
   end
 

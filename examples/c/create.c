@@ -1,5 +1,5 @@
 /*
- * examples/c/create.c: the C core without Lua. Builds a private-deal referral (spec §1.4)
+ * examples/c/create.c: the C core without Lua. Builds a private-deal referral
  * member by member, validates it for create and prints the JSON body that would be POSTed.
  *   cc create.c $(pkg-config --cflags --libs referrals)   (or see CMakeLists.txt)
  */
@@ -41,7 +41,7 @@ int main(void) {
     fprintf(stderr, "%s error (%s): %s\n", referrals_category_name(err.category), err.code,
             err.message);
 
-  /* The same referral with a status that does not go with its substatus (spec §3.1). */
+  /* The same referral with a status that does not go with its substatus. */
   ref->status = referrals_string("Active");
   ref->substatus = referrals_string("Won");
   if (referrals_validate(ref, REFERRALS_MODE_CREATE, &err) != REFERRALS_OK)

@@ -6,7 +6,7 @@ local crm_export = {
   { type = "Independent", customerProfile = { name = "Fabrikam" },
     consent = { consentToShareReferralWithMicrosoftSellers = false },
     details = { dealValue = 12000, currency = "EUR", closingDateTime = 1767225600 } },
-  -- A mistake real integrations make (spec §6): a PascalCase key the API does not know.
+  -- A mistake real integrations make: a PascalCase key the API does not know.
   { ReferralType = "Independent", customerProfile = { name = "Northwind" }, consent = {},
     details = {} },
 }

@@ -1,4 +1,4 @@
---- referrals.auth: token functions for referrals.new{ token = ... } (issue 4, spec §4).
+--- referrals.auth: token functions for referrals.new{ token = ... }.
 -- Each constructor returns a function that POSTs the documented form to
 -- <authority>/<tenant>/oauth2/token (the v1 endpoint) for the resource
 -- https://api.partner.microsoft.com, through the module's own libcurl layer
@@ -84,13 +84,13 @@ local function token_function(opts)
     if type(answer.refresh_token) == "string" and answer.refresh_token ~= "" then
       state.refresh_token = answer.refresh_token -- rotated: the old one may be revoked
     end
-    -- expires_in: "3600" from the v1 endpoint, a number elsewhere (spec §4); the client
+    -- expires_in: "3600" from the v1 endpoint, a number elsewhere; the client
     -- reads both and asks again 5 minutes before expiry
     return answer.access_token, answer.expires_in
   end
 end
 
---- The refresh-token grant of the Secure Application Model (spec §4):
+--- The refresh-token grant of the Secure Application Model:
 -- { tenant, client_id, client_secret?, refresh_token, authority? } + HTTP options.
 function M.refresh_token(opts)
   if type(opts) ~= "table" then error("bad argument #1 to 'refresh_token' (table expected)", 2) end
@@ -98,7 +98,7 @@ function M.refresh_token(opts)
   return token_function(opts)
 end
 
---- The documented ROPC request (spec §4: grant_type=password, scope=openid):
+--- The documented ROPC request (grant_type=password, scope=openid):
 -- { tenant, client_id, client_secret?, username, password, authority? } + HTTP options.
 -- Once the endpoint returns a refresh token, later requests use it instead of the password.
 function M.password(opts)

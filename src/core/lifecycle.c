@@ -32,7 +32,7 @@ static const status_rule rules[REFERRALS_status_count_] = {STATUS_TABLE(RULE_, _
 /* reasons_pair[substatus][status]: why that substatus does not go with that status. */
 #define PAIR_REASON_(substatus, status, moves_to, substatuses)                            \
   [REFERRALS_status_##status] = "status " #status " does not allow substatus " #substatus \
-                                "; it allows " substatuses " (spec §3.1)",
+                                "; it allows " substatuses "",
 #define PAIR_ROW_(e, substatus) \
   [REFERRALS_substatus_##substatus] = {STATUS_TABLE(PAIR_REASON_, substatus)},
 static const char *const reasons_pair[REFERRALS_substatus_count_][REFERRALS_status_count_] = {
@@ -41,20 +41,20 @@ static const char *const reasons_pair[REFERRALS_substatus_count_][REFERRALS_stat
 /* reasons_move[to][from]: why a referral in status from cannot move to status to. */
 #define MOVE_REASON_(to, from, moves_to, substatuses) \
   [REFERRALS_status_##from] =                         \
-      "status " #from " cannot move to " #to "; it may move to " moves_to " (spec §3.1)",
+      "status " #from " cannot move to " #to "; it may move to " moves_to "",
 #define MOVE_ROW_(e, to) [REFERRALS_status_##to] = {STATUS_TABLE(MOVE_REASON_, to)},
 static const char *const reasons_move[REFERRALS_status_count_][REFERRALS_status_count_] = {
     REFERRALS_ENUM_status(MOVE_ROW_, _)};
 
 #define LISTED_(e, value) " " #value
 static const char unknown_status[] =
-    "not a known status; the statuses are" REFERRALS_ENUM_status(LISTED_, _) " (spec §2.2)";
+    "not a known status; the statuses are" REFERRALS_ENUM_status(LISTED_, _) "";
 static const char unknown_from_status[] =
     "the current status is not a known status; the statuses are" REFERRALS_ENUM_status(
-        LISTED_, _) " (spec §2.2)";
+        LISTED_, _) "";
 static const char unknown_substatus[] =
     "not a known substatus; the substatuses are" REFERRALS_ENUM_substatus(LISTED_,
-                                                                          _) " (spec §2.2)";
+                                                                          _) "";
 
 /* Whether name appears as a whole word in the prose list. */
 static int listed(const char *list, const char *name) {

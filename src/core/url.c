@@ -182,8 +182,8 @@ int referrals_base_url_parse(const char *url, referrals_base_url *out, referrals
 
 static int foreign(referrals_error *err) {
   return referrals_error_set(err, REFERRALS_E_VALIDATION, "foreign_next_link", "next",
-                             "the next link does not lead to this client's referrals collection "
-                             "(spec §1.2); it is not followed, so the token goes nowhere else");
+                             "the next link does not lead to this client's referrals collection; "
+                             "it is not followed, so the token goes nowhere else");
 }
 
 /* The path of u, with the /engagements of a documented legacy link put back (spec §1.2). */

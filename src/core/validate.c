@@ -119,7 +119,7 @@ static int check_enum(const referrals_field *f, const referrals_value *v, const 
 static int check_datetime(const referrals_value *v, const path *at, checker *ck) {
   if (referrals_datetime_valid(v->as.string, v->len)) return REFERRALS_OK;
   return fail(ck, at, "datetime",
-              "\"%.*s%s\" is not a UTC datetime like 2019-02-23T02:05:23.2931817Z (spec §2)",
+              "\"%.*s%s\" is not a UTC datetime like 2019-02-23T02:05:23.2931817Z",
               QUOTED(v));
 }
 
@@ -153,7 +153,7 @@ static int check_raw(referrals_kind expected, const referrals_value *v, const pa
     case 'f': got = "boolean"; break;
     default: got = "number"; break;
   }
-  return fail(ck, at, "type", "expected %s, got %s (spec §2)", kind_shape(expected), got);
+  return fail(ck, at, "type", "expected %s, got %s", kind_shape(expected), got);
 }
 
 static int check_value(const referrals_field *f, const referrals_value *v, const path *at,
@@ -204,10 +204,10 @@ static int check_value(const referrals_field *f, const referrals_value *v, const
   const int create = mode == REFERRALS_MODE_CREATE;
   if (create && (f->flags & REFERRALS_F_RO) && v->state != REFERRALS_ABSENT)
     return fail(ck, at, "read_only",
-                "read-only, set by the server; remove it before create (spec §2)");
+                "read-only, set by the server; remove it before create");
   if (v->state == REFERRALS_RAW) return check_raw((referrals_kind)f->kind, v, at, mode, ck);
   if (create && (f->flags & REFERRALS_F_REQUIRED) && v->state != REFERRALS_SET)
-    return fail(ck, at, "required", "required on create%s (spec §1.4)",
+    return fail(ck, at, "required", "required on create%s",
                 v->state == REFERRALS_NULL ? ", got null" : "");
   if (v->state != REFERRALS_SET) return REFERRALS_OK; /* any field may be null (spec §2) */
   int rc;

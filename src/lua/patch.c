@@ -88,7 +88,7 @@ static int list_op(lua_State *L, referrals_ctx *ctx, int idx, size_t i, op *o) {
   o->op = lua_tostring(L, -3);
   o->path = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
   if (!o->op || (strcmp(o->op, "add") != 0 && strcmp(o->op, "replace") != 0))
-    return invalid(ctx, "op", field, "op must be \"add\" or \"replace\" (spec §1.5)");
+    return invalid(ctx, "op", field, "op must be \"add\" or \"replace\"");
   if (!o->path) return invalid(ctx, "path", field, "path must be a string");
   int rc = resolve(ctx, o);
   if (rc == REFERRALS_OK && lua_isnil(L, -1))
