@@ -252,6 +252,9 @@ int referrals_error_set(referrals_error *err, referrals_category category, const
     __attribute__((format(printf, 5, 6)))
 #endif
     ;
+/* Fills err as the one out-of-memory error (category memory, code ENOMEM); returns its
+ * category. */
+int referrals_error_out_of_memory(referrals_error *err);
 /* "validation", "transport", "http", "api", "json", "auth", "memory", or "ok" for
  * REFERRALS_OK: a static string. */
 const char *referrals_category_name(referrals_category c);

@@ -63,10 +63,6 @@ static double now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int no_memory(referrals_error *err) {
-  return referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
-}
-
 /* Takes a running slot off the multi: its transfer is over or abandoned. */
 static void detach(referrals_bulk *b, slot *s) {
   if (s->state == SLOT_RUNNING) curl_multi_remove_handle(b->multi, referrals_http_easy(s->http));
@@ -95,7 +91,7 @@ static referrals_bulk *bulk_ready(referrals_client *c, unsigned want, referrals_
     referrals_bulk *b = calloc(1, sizeof *b);
     if (!b || !(b->multi = curl_multi_init())) {
       free(b);
-      no_memory(err);
+      referrals_error_out_of_memory(err);
       return NULL;
     }
     *owner = b;
@@ -105,7 +101,7 @@ static referrals_bulk *bulk_ready(referrals_client *c, unsigned want, referrals_
   if (want <= b->nslots) return b;
   slot *grown = realloc(b->slots, want * sizeof *grown);
   if (!grown) {
-    no_memory(err);
+    referrals_error_out_of_memory(err);
     return NULL;
   }
   b->slots = grown;
@@ -119,7 +115,7 @@ static referrals_bulk *bulk_ready(referrals_client *c, unsigned want, referrals_
       referrals_arena_free(s->arena);
       referrals_http_free(s->http);
       if (s->arena) return NULL; /* referrals_http_dup filled err */
-      no_memory(err);
+      referrals_error_out_of_memory(err);
       return NULL;
     }
   }
@@ -182,7 +178,7 @@ static int attempt(run *r, slot *s) {
   CURL *e = referrals_http_easy(s->http);
   if (rc == REFERRALS_OK) {
     curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)s);
-    if (curl_multi_add_handle(r->b->multi, e) != CURLM_OK) rc = no_memory(&err);
+    if (curl_multi_add_handle(r->b->multi, e) != CURLM_OK) rc = referrals_error_out_of_memory(&err);
   }
   if (rc != REFERRALS_OK) return deliver(r, s, rc, NULL, &err);
   s->state = SLOT_RUNNING;
@@ -282,7 +278,7 @@ int referrals_bulk_run(referrals_client *c, referrals_bulk_op op, const referral
     long wait_ms = schedule(&r, &stop);
     if (stop || !busy(&r)) break;
     if (curl_multi_perform(r.b->multi, &running) != CURLM_OK) {
-      stop = no_memory(err);
+      stop = referrals_error_out_of_memory(err);
       break;
     }
     if ((stop = reap(&r, &reaped))) break;

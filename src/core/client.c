@@ -50,7 +50,7 @@ referrals_client *referrals_client_new(const referrals_client_options *o, referr
   if (check_limits(o, err) != REFERRALS_OK) return NULL;
   referrals_client *c = calloc(1, sizeof *c);
   if (!c) {
-    referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+    referrals_error_out_of_memory(err);
     return NULL;
   }
   referrals_buffer_init(&c->url);
@@ -165,10 +165,6 @@ static int exchange(referrals_client *c, const referrals_request *rq, const refe
   return rc;
 }
 
-static int no_memory(referrals_error *err) {
-  return referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
-}
-
 int referrals_client_item_url(const referrals_client *c, referrals_buffer *url, const char *id,
                               size_t len, referrals_error *err) {
   if (!referrals_id_valid(id, len))
@@ -179,7 +175,7 @@ int referrals_client_item_url(const referrals_client *c, referrals_buffer *url, 
   referrals_buffer_append(url, c->collection, strlen(c->collection));
   referrals_buffer_append(url, "/", 1);
   referrals_url_encode(url, id, len);
-  return url->failed ? no_memory(err) : REFERRALS_OK;
+  return url->failed ? referrals_error_out_of_memory(err) : REFERRALS_OK;
 }
 
 static int item_url(referrals_client *c, const char *id, size_t len, referrals_error *err) {
@@ -230,7 +226,7 @@ int referrals_list(referrals_client *c, const referrals_query *q, referrals_aren
   c->url.len = 0;
   referrals_buffer_append(&c->url, c->collection, strlen(c->collection));
   referrals_query_append(&c->url, q);
-  return c->url.failed ? no_memory(err) : get_page(c, a, out, err);
+  return c->url.failed ? referrals_error_out_of_memory(err) : get_page(c, a, out, err);
 }
 
 int referrals_list_next(referrals_client *c, const char *link, size_t len, referrals_arena *a,
@@ -263,7 +259,7 @@ int referrals_client_post_form(referrals_client *c, const char *path, const char
   c->url.len = 0;
   referrals_buffer_append(&c->url, c->base.url, strlen(c->base.url));
   referrals_buffer_append(&c->url, path, n);
-  if (c->url.failed) return no_memory(err);
+  if (c->url.failed) return referrals_error_out_of_memory(err);
   referrals_request rq = {REFERRALS_POST, c->url.data, form, len, NULL, 0, 0, 1, 0};
   return referrals_pipeline_run(&c->pipeline, c, c->http, &rq, err);
 }

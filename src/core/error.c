@@ -34,6 +34,10 @@ int referrals_error_set(referrals_error *err, referrals_category category, const
   return (int)category;
 }
 
+int referrals_error_out_of_memory(referrals_error *err) {
+  return referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+}
+
 const char *referrals_category_name(referrals_category c) {
   switch (c) {
     case REFERRALS_OK: return "ok";

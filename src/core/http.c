@@ -25,6 +25,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "bytes_equal.h"
 #include "internal.h"
 
 enum {
@@ -109,10 +110,6 @@ static void copy_header(char *dst, size_t size, const char *value, size_t len) {
   dst[len] = '\0';
 }
 
-static int header_is(const char *name, size_t len, const char *want) {
-  return strlen(want) == len && strncasecmp(name, want, len) == 0;
-}
-
 static void clear_response_headers(referrals_http *h) {
   referrals_response *r = &h->response;
   r->request_id[0] = r->etag[0] = r->content_type[0] = '\0';
@@ -146,11 +143,11 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud) {
   while (end > value && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ')) end--;
   size_t value_len = (size_t)(end - value);
   referrals_response *r = &h->response;
-  if (header_is(line, name_len, "request-id"))
+  if (referrals_name_is(line, name_len, "request-id"))
     copy_header(r->request_id, sizeof r->request_id, value, value_len);
-  else if (header_is(line, name_len, "etag"))
+  else if (referrals_name_is(line, name_len, "etag"))
     copy_header(r->etag, sizeof r->etag, value, value_len);
-  else if (header_is(line, name_len, "content-type"))
+  else if (referrals_name_is(line, name_len, "content-type"))
     copy_header(r->content_type, sizeof r->content_type, value, value_len);
   else if (referrals_retry_after_header(&h->retry_after, line, name_len, value, value_len,
                                         time(NULL)))
@@ -285,7 +282,7 @@ referrals_http *referrals_http_new(const referrals_client_options *o, referrals_
   referrals_http_free(h);
   return NULL;
 out_of_memory:
-  referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  referrals_error_out_of_memory(err);
   referrals_http_free(h);
   return NULL;
 }
@@ -303,7 +300,7 @@ referrals_http *referrals_http_dup(const referrals_http *src, referrals_error *e
   if (!h || !(h->easy = curl_easy_duphandle(src->easy)) || bind_self(h) != CURLE_OK ||
       referrals_http_share_token(h, src, err) != REFERRALS_OK) {
     referrals_http_free(h);
-    referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+    referrals_error_out_of_memory(err);
     return NULL;
   }
   return h;
@@ -333,7 +330,7 @@ int referrals_http_set_token(referrals_http *h, const char *token, size_t len,
       memcmp(h->authorization + sizeof AUTHORIZATION_NAME - 1, token, len) == 0)
     return REFERRALS_OK; /* the same token: keep the header as it is */
   char *header = malloc(n + 1);
-  if (!header) return referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (!header) return referrals_error_out_of_memory(err);
   memcpy(header, AUTHORIZATION_NAME, sizeof AUTHORIZATION_NAME - 1);
   memcpy(header + sizeof AUTHORIZATION_NAME - 1, token, len);
   header[n] = '\0';
@@ -441,8 +438,7 @@ static referrals_failure failure_of(referrals_http *h, int transient, CURLcode r
 
 static int transport_error(referrals_http *h, CURLcode rc, referrals_error *err) {
   h->failure = REFERRALS_FAIL_PERMANENT;
-  if (h->body.failed || rc == CURLE_OUT_OF_MEMORY)
-    return referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (h->body.failed || rc == CURLE_OUT_OF_MEMORY) return referrals_error_out_of_memory(err);
   if (h->body_too_large)
     return referrals_error_set(err, REFERRALS_E_TRANSPORT, "TOO_LARGE", NULL,
                                "the answer is larger than max_response (%zu bytes)", h->max_body);
@@ -473,8 +469,7 @@ int referrals_http_start(referrals_http *h, const referrals_request *rq, referra
     h->if_match.len = 0;
     referrals_buffer_append(&h->if_match, IF_MATCH_NAME, sizeof IF_MATCH_NAME - 1);
     referrals_buffer_append(&h->if_match, rq->if_match, rq->if_match_len);
-    if (h->if_match.failed)
-      return referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+    if (h->if_match.failed) return referrals_error_out_of_memory(err);
     set_header(h, H_IF_MATCH, h->if_match.data);
   }
   if (referrals_guid(h->request_id + sizeof REQUEST_ID_NAME - 1) != 0)

@@ -24,7 +24,7 @@ typedef struct decoder {
 } decoder;
 
 static int out_of_memory(decoder *d) {
-  referrals_error_set(d->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  referrals_error_out_of_memory(d->err);
   return -1;
 }
 

@@ -21,8 +21,7 @@ int referrals_encode_value(const referrals_field *f, const referrals_value *v, i
     kind = kind == REFERRALS_KIND_OBJECT_ARRAY ? REFERRALS_KIND_OBJECT : REFERRALS_KIND_STRING;
   size_t start = b->len;
   int rc = encode_value(f, v, kind, b, err, 1);
-  if (rc == REFERRALS_OK && b->failed)
-    rc = referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (rc == REFERRALS_OK && b->failed) rc = referrals_error_out_of_memory(err);
   if (rc != REFERRALS_OK) b->len = start;
   return rc;
 }
@@ -105,8 +104,7 @@ int referrals_encode(const referrals_type *t, const void *obj, referrals_buffer 
                      referrals_error *err) {
   size_t start = b->len;
   int rc = encode_object(t, obj, b, err, 1);
-  if (rc == REFERRALS_OK && b->failed)
-    rc = referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (rc == REFERRALS_OK && b->failed) rc = referrals_error_out_of_memory(err);
   if (rc != REFERRALS_OK) b->len = start; /* leave nothing half-written */
   return rc;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bytes_equal.h"
 #include "internal.h"
 #include "json_scan.h"
 
@@ -21,7 +22,7 @@ typedef struct api_error {
 } api_error;
 
 static int is_key(const referrals_json_string *key, const char *want) {
-  return strlen(want) == key->len && strncasecmp(key->raw, want, key->len) == 0;
+  return referrals_name_is(key->raw, key->len, want);
 }
 
 /* Keeps the value of the string at the scanner in dst, cut to its size. */

@@ -30,9 +30,9 @@ typedef struct status_rule {
 static const status_rule rules[REFERRALS_status_count_] = {STATUS_TABLE(RULE_, _)};
 
 /* reasons_pair[substatus][status]: why that substatus does not go with that status. */
-#define PAIR_REASON_(substatus, status, moves_to, substatuses)                            \
-  [REFERRALS_status_##status] = "status " #status " does not allow substatus " #substatus \
-                                "; it allows " substatuses "",
+#define PAIR_REASON_(substatus, status, moves_to, substatuses) \
+  [REFERRALS_status_##status] =                                \
+      "status " #status " does not allow substatus " #substatus "; it allows " substatuses "",
 #define PAIR_ROW_(e, substatus) \
   [REFERRALS_substatus_##substatus] = {STATUS_TABLE(PAIR_REASON_, substatus)},
 static const char *const reasons_pair[REFERRALS_substatus_count_][REFERRALS_status_count_] = {
@@ -50,11 +50,10 @@ static const char *const reasons_move[REFERRALS_status_count_][REFERRALS_status_
 static const char unknown_status[] =
     "not a known status; the statuses are" REFERRALS_ENUM_status(LISTED_, _) "";
 static const char unknown_from_status[] =
-    "the current status is not a known status; the statuses are" REFERRALS_ENUM_status(
-        LISTED_, _) "";
+    "the current status is not a known status; the statuses are" REFERRALS_ENUM_status(LISTED_,
+                                                                                       _) "";
 static const char unknown_substatus[] =
-    "not a known substatus; the substatuses are" REFERRALS_ENUM_substatus(LISTED_,
-                                                                          _) "";
+    "not a known substatus; the substatuses are" REFERRALS_ENUM_substatus(LISTED_, _) "";
 
 /* Whether name appears as a whole word in the prose list. */
 static int listed(const char *list, const char *name) {

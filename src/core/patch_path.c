@@ -83,8 +83,7 @@ int referrals_patch_path(const char *path, size_t len, referrals_patch_target *o
   if (rc == REFERRALS_OK && !(f->flags & REFERRALS_F_PATCH))
     rc = fail(err, path, len, "not_patchable",
               "%s cannot be changed by PATCH (the reference lists the patchable paths)", f->key);
-  if (rc == REFERRALS_OK && pointer->failed)
-    rc = referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (rc == REFERRALS_OK && pointer->failed) rc = referrals_error_out_of_memory(err);
   if (rc != REFERRALS_OK) pointer->len = start;
   out->field = rc == REFERRALS_OK ? f : NULL;
   return rc;

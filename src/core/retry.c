@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bytes_equal.h"
 #include "referrals.h"
 
 void referrals_retry_policy_init(referrals_retry_policy *p) {
@@ -56,10 +57,6 @@ void referrals_retry_after_init(referrals_retry_after *ra) {
   ra->precise = 0;
 }
 
-static int name_is(const char *name, size_t len, const char *want) {
-  return strlen(want) == len && strncasecmp(name, want, len) == 0;
-}
-
 /* 1*DIGIT as a double (no overflow: a huge value is just a long wait), or -1. */
 static double digits(const char *s, size_t len) {
   if (len == 0) return -1;
@@ -84,7 +81,8 @@ static double http_date(const char *s, size_t len, time_t now) {
 
 int referrals_retry_after_header(referrals_retry_after *ra, const char *name, size_t name_len,
                                  const char *value, size_t value_len, time_t now) {
-  if (name_is(name, name_len, "retry-after-ms") || name_is(name, name_len, "x-ms-retry-after-ms")) {
+  if (referrals_name_is(name, name_len, "retry-after-ms") ||
+      referrals_name_is(name, name_len, "x-ms-retry-after-ms")) {
     double ms = digits(value, value_len);
     if (ms >= 0) {
       ra->seconds = ms / 1000.0;
@@ -92,7 +90,7 @@ int referrals_retry_after_header(referrals_retry_after *ra, const char *name, si
     }
     return 1;
   }
-  if (!name_is(name, name_len, "retry-after")) return 0;
+  if (!referrals_name_is(name, name_len, "retry-after")) return 0;
   if (ra->precise) return 1;
   double s = digits(value, value_len);
   ra->seconds = s >= 0 ? s : http_date(value, value_len, now);

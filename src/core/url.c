@@ -158,7 +158,7 @@ static int has_part(CURLU *u, CURLUPart p) {
 
 int referrals_base_url_parse(const char *url, referrals_base_url *out, referrals_error *err) {
   CURLU *u = curl_url();
-  if (!u) return referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (!u) return referrals_error_out_of_memory(err);
   char path[8], port[8];
   int ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
            url_part(u, CURLUPART_SCHEME, 0, out->scheme, sizeof out->scheme) == 0 &&
@@ -219,7 +219,7 @@ int referrals_next_link_fix(const referrals_base_url *base, const char *link, si
   memcpy(text, link, len);
   text[len] = '\0';
   CURLU *u = curl_url();
-  if (!u) return referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (!u) return referrals_error_out_of_memory(err);
   char *url = NULL;
   int ok = curl_url_set(u, CURLUPART_URL, text, 0) == CURLUE_OK && !has_part(u, CURLUPART_USER) &&
            url_part(u, CURLUPART_HOST, 0, host, sizeof host) == 0 &&
@@ -234,7 +234,6 @@ int referrals_next_link_fix(const referrals_base_url *base, const char *link, si
   curl_free(url);
   curl_url_cleanup(u);
   if (!ok) return foreign(err);
-  if (out->failed)
-    return referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (out->failed) return referrals_error_out_of_memory(err);
   return REFERRALS_OK;
 }

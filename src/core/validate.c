@@ -119,8 +119,7 @@ static int check_enum(const referrals_field *f, const referrals_value *v, const 
 static int check_datetime(const referrals_value *v, const path *at, checker *ck) {
   if (referrals_datetime_valid(v->as.string, v->len)) return REFERRALS_OK;
   return fail(ck, at, "datetime",
-              "\"%.*s%s\" is not a UTC datetime like 2019-02-23T02:05:23.2931817Z",
-              QUOTED(v));
+              "\"%.*s%s\" is not a UTC datetime like 2019-02-23T02:05:23.2931817Z", QUOTED(v));
 }
 
 /* How a value of the kind is written in JSON. */
@@ -203,8 +202,7 @@ static int check_value(const referrals_field *f, const referrals_value *v, const
                        referrals_mode mode, checker *ck) {
   const int create = mode == REFERRALS_MODE_CREATE;
   if (create && (f->flags & REFERRALS_F_RO) && v->state != REFERRALS_ABSENT)
-    return fail(ck, at, "read_only",
-                "read-only, set by the server; remove it before create");
+    return fail(ck, at, "read_only", "read-only, set by the server; remove it before create");
   if (v->state == REFERRALS_RAW) return check_raw((referrals_kind)f->kind, v, at, mode, ck);
   if (create && (f->flags & REFERRALS_F_REQUIRED) && v->state != REFERRALS_SET)
     return fail(ck, at, "required", "required on create%s",

@@ -119,9 +119,7 @@ static int prepare_item(lua_State *L, referrals_ctx *ctx, referrals_bulk_op op, 
     size_t len;
     const char *id = lua_tolstring(L, -1, &len);
     referrals_buffer_append(&ctx->out, id, len);
-    rc = ctx->out.failed
-             ? referrals_error_set(&ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory")
-             : REFERRALS_OK;
+    rc = ctx->out.failed ? referrals_error_out_of_memory(&ctx->err) : REFERRALS_OK;
   } else {
     rc = referrals_error_set(&ctx->err, REFERRALS_E_VALIDATION, "id", "id",
                              "item %zu: an id string expected, got %s", i, luaL_typename(L, -1));

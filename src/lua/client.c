@@ -257,8 +257,7 @@ static void run_hook(hook_job *j) {
   lua_pushlightuserdata(L, j);
   if (lua_pcall(L, 2, 0, 0) == 0) return;
   lua_pop(L, 1); /* only a memory error gets here */
-  if (j->err)
-    j->rc = referrals_error_set(j->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (j->err) j->rc = referrals_error_out_of_memory(j->err);
 }
 
 static int token_hook(void *ud, referrals_client *c, int force, referrals_error *err) {

@@ -134,8 +134,7 @@ int referrals_lua_to_json(lua_State *L, int idx, referrals_buffer *b, referrals_
                           const char *path) {
   writer w = {L, b, err, path};
   int rc = write_value(&w, idx < 0 ? lua_gettop(L) + idx + 1 : idx, 1);
-  if (rc == REFERRALS_OK && b->failed)
-    rc = referrals_error_set(err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (rc == REFERRALS_OK && b->failed) rc = referrals_error_out_of_memory(err);
   return rc;
 }
 

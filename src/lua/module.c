@@ -36,8 +36,7 @@ static int to_referral(lua_State *L, referrals_ctx *ctx, int idx, int mode,
   void *obj;
   int strict = mode == REFERRALS_MODE_CREATE;
   int rc = referrals_table_to_struct(L, ctx, idx, &referrals_type_referral, strict, &obj);
-  if (rc == REFERRALS_OK && mode >= 0)
-    rc = referrals_ctx_validate(ctx, obj, (referrals_mode)mode);
+  if (rc == REFERRALS_OK && mode >= 0) rc = referrals_ctx_validate(ctx, obj, (referrals_mode)mode);
   *out = obj;
   return rc;
 }

@@ -41,9 +41,7 @@ static int resolve(referrals_ctx *ctx, op *o) {
   if (o->target.append && strcmp(o->op, "add") != 0)
     return invalid(ctx, "op", o->path, "a path ending in \"-\" appends, which only \"add\" does");
   o->pointer = referrals_arena_strdup(ctx->arena, b->data, b->len);
-  return o->pointer
-             ? REFERRALS_OK
-             : referrals_error_set(&ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  return o->pointer ? REFERRALS_OK : referrals_error_out_of_memory(&ctx->err);
 }
 
 /* Writes {"op":..,"path":..,"value":..} for the value on top of the stack. */
@@ -103,8 +101,7 @@ static int by_pointer(const void *a, const void *b) {
 /* The table of paths at idx, n entries: resolved, sorted, written. */
 static int write_paths(lua_State *L, referrals_ctx *ctx, int idx, size_t n) {
   op *ops = referrals_arena_alloc(ctx->arena, n * sizeof *ops);
-  if (!ops)
-    return referrals_error_set(&ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (!ops) return referrals_error_out_of_memory(&ctx->err);
   size_t i = 0;
   int rc = REFERRALS_OK;
   lua_pushnil(L);
@@ -157,7 +154,6 @@ int referrals_lua_patch(lua_State *L, referrals_ctx *ctx, int idx) {
     }
   }
   referrals_buffer_append(b, "]", 1);
-  if (rc == REFERRALS_OK && b->failed)
-    rc = referrals_error_set(&ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (rc == REFERRALS_OK && b->failed) rc = referrals_error_out_of_memory(&ctx->err);
   return rc;
 }

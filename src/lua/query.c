@@ -26,13 +26,11 @@ static int wrong(lua_State *L, referrals_ctx *ctx, int idx, const char *fmt, con
 
 static int keep(referrals_ctx *ctx, const char *s, size_t len, const char **out) {
   *out = referrals_arena_strdup(ctx->arena, s, len);
-  return *out ? REFERRALS_OK
-              : referrals_error_set(&ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  return *out ? REFERRALS_OK : referrals_error_out_of_memory(&ctx->err);
 }
 
 static int keep_scratch(referrals_ctx *ctx, const char **out) {
-  if (ctx->scratch.failed)
-    return referrals_error_set(&ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (ctx->scratch.failed) return referrals_error_out_of_memory(&ctx->err);
   return keep(ctx, ctx->scratch.data ? ctx->scratch.data : "", ctx->scratch.len, out);
 }
 
@@ -93,8 +91,7 @@ static int read_conditions(lua_State *L, referrals_ctx *ctx, int idx, const char
     lua_pop(L, 1);
   }
   condition *all = referrals_arena_alloc(ctx->arena, (n ? n : 1) * sizeof *all);
-  if (!all)
-    return referrals_error_set(&ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (!all) return referrals_error_out_of_memory(&ctx->err);
   size_t i = 0;
   lua_pushnil(L);
   while (lua_next(L, t)) { /* the strings stay referenced by the table while they are read */

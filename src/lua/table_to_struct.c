@@ -96,8 +96,7 @@ static int set_datetime(conv *c, int idx, int lt, referrals_value *v) {
   size_t n = referrals_datetime_format((double)lua_tonumber(c->L, idx), text);
   if (n == 0) return fail(c, "datetime", "epoch seconds out of the years 0001-9999");
   v->as.string = referrals_arena_strdup(c->ctx->arena, text, n);
-  if (!v->as.string)
-    return referrals_error_set(&c->ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (!v->as.string) return referrals_error_out_of_memory(&c->ctx->err);
   v->len = (uint32_t)n;
   v->state = REFERRALS_SET;
   return REFERRALS_OK;
@@ -134,8 +133,7 @@ static int raw_json(conv *c, int idx, const char **json, size_t *len) {
   int rc = referrals_lua_to_json(c->L, idx, b, &c->ctx->err, path);
   if (rc) return rc;
   *json = referrals_arena_strdup(c->ctx->arena, b->data ? b->data : "", b->len);
-  if (!*json)
-    return referrals_error_set(&c->ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (!*json) return referrals_error_out_of_memory(&c->ctx->err);
   *len = b->len;
   return REFERRALS_OK;
 }
@@ -165,8 +163,7 @@ static int table_to_array(conv *c, int idx, int lt, const referrals_field *f, ui
   v->as.items = NULL;
   if (n == 0) return REFERRALS_OK;
   v->as.items = referrals_arena_alloc(c->ctx->arena, n * sizeof *v->as.items);
-  if (!v->as.items)
-    return referrals_error_set(&c->ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (!v->as.items) return referrals_error_out_of_memory(&c->ctx->err);
   for (size_t i = 0; i < n; i++) {
     int rc = push_segment(c, NULL, 0, i + 1);
     if (rc) return rc;
@@ -235,8 +232,7 @@ static int unknown_key(conv *c, const referrals_type *t, void *obj, int key_idx,
     return fail(c, "unknown_key", detail);
   }
   referrals_unknown *u = referrals_arena_alloc(c->ctx->arena, sizeof *u);
-  if (!u)
-    return referrals_error_set(&c->ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (!u) return referrals_error_out_of_memory(&c->ctx->err);
   rc = raw_json(c, val_idx, &u->json, &u->json_len);
   if (rc) return rc;
   c->depth--;
@@ -251,8 +247,7 @@ static int unknown_key(conv *c, const referrals_type *t, void *obj, int key_idx,
 static int table_to_object(conv *c, int idx, const referrals_type *t, void **out) {
   lua_State *L = c->L;
   void *obj = referrals_arena_alloc(c->ctx->arena, t->size);
-  if (!obj)
-    return referrals_error_set(&c->ctx->err, REFERRALS_E_MEMORY, "ENOMEM", NULL, "out of memory");
+  if (!obj) return referrals_error_out_of_memory(&c->ctx->err);
   *out = obj;
   int rc = REFERRALS_OK;
   lua_pushnil(L);
