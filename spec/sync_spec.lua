@@ -183,7 +183,7 @@ describe("client:sync", function()
     -- the re-plan patches what differs now: the list's notes come back too
     assert.same({ { op = "replace", path = "/details/notes", value = list[1].details.notes },
       { op = "replace", path = "/details/dealValue", value = 777 } }, cjson.decode(seen[3].body))
-    local stored = server.referrals()[1]
+    local stored = by_key(server.referrals())["crm-1"][1]
     assert.equal(777, stored.details.dealValue)
     assert.equal(list[1].details.notes, stored.details.notes)
     assert.is_true(results[2])
