@@ -113,7 +113,7 @@ describe("client:sync", function()
     assert.equal("not_patchable", plan.items[18].code)
     assert.equal("/customerProfile/name cannot be changed by PATCH", plan.items[18].reason)
     assert.equal("transition", plan.items[19].code)
-    assert.matches("Closed %-> Active/Accepted refused", plan.items[19].reason)
+    assert.matches("^status: Closed %-> New/Pending refused", plan.items[19].reason)
     assert.equal("duplicate", plan.items[20].code)
     for i = 21, 50 do assert.equal("create", plan.items[i].action) end
     for i = 1, 12 do assert.equal("unchanged", plan.items[i].action) end
