@@ -311,3 +311,60 @@ describe("client:sync's look-up", function()
     assert.equal(2, b.lookup.requests)
   end)
 end)
+
+describe("referrals sync FILE", function()
+  local server, dir, remove_dir
+
+  setup(function()
+    server = helper.start { "--token", TOKEN }
+    dir, remove_dir = helper.tempdir()
+  end)
+
+  teardown(function()
+    server.stop()
+    remove_dir()
+  end)
+
+  -- Runs bin/referrals under this spec's interpreter and module paths; returns the exit code
+  -- and stdout.
+  local function run(...)
+    local cmd = { "env", "REFERRALS_TOKEN=" .. TOKEN, "REFERRALS_BASE_URL=" .. server.base_url,
+      helper.quote("LUA_PATH=" .. package.path), helper.quote("LUA_CPATH=" .. package.cpath),
+      helper.quote(helper.interpreter()), "bin/referrals" }
+    for _, a in ipairs { ... } do cmd[#cmd + 1] = helper.quote(a) end
+    local status, _, code = os.execute(table.concat(cmd, " ") .. " >" .. dir .. "/out 2>" .. dir .. "/err")
+    if type(status) == "number" then code = math.floor(status / 256) end
+    local f = assert(io.open(dir .. "/out", "rb"))
+    local out = f:read("*a")
+    f:close()
+    return code, out
+  end
+
+  it("prints the plan as JSON, applies it, and exits 5 while conflicts remain", function()
+    local lines = {}
+    for i = 1, 3 do lines[i] = cjson.encode(item(i)) end
+    local f = assert(io.open(dir .. "/list.jsonl", "wb"))
+    f:write(table.concat(lines, "\n"), "\n")
+    f:close()
+    local code, out = run("sync", dir .. "/list.jsonl")
+    assert.equal(0, code)
+    local plan = cjson.decode(out)
+    assert.same({ create = 3, update = 0, unchanged = 0, conflict = 0, error = 0 }, plan.counts)
+    assert.same({}, writes(server.requests()))
+    code, out = run("sync", dir .. "/list.jsonl", "--apply", "--concurrency", "2")
+    assert.equal(0, code)
+    assert.same({ created = 3, updated = 0, unchanged = 0, conflict = 0, failed = 0 },
+      cjson.decode(out).applied)
+    local other = item(1)
+    other.name = "renamed"
+    f = assert(io.open(dir .. "/list.json", "wb"))
+    f:write(cjson.encode { other, item(2) })
+    f:close()
+    code, out = run("sync", dir .. "/list.json")
+    assert.equal(5, code)
+    local items = cjson.decode(out).items
+    assert.equal("conflict", items[1].action)
+    assert.equal("/name cannot be changed by PATCH", items[1].reason)
+    assert.equal("unchanged", items[2].action)
+  end)
+end)
