@@ -163,7 +163,7 @@ end
 -- @tab ref a referral
 -- @string[opt="msft"] partner the partner's BusinessProfileLocation id
 -- @treturn boolean
-function Client:targets_partner(ref, partner)
+function Client:targets_partner(ref, partner) -- luacheck: ignore 212/self
   partner = partner or "msft"
   if type(ref) ~= "table" or type(ref.target) ~= "table" then return false end
   for _, t in ipairs(ref.target) do

@@ -242,17 +242,15 @@ local function look_up(client, keys, order, select, how)
     return true
   end
   if #order == 0 then return found, { method = "none", requests = 0 } end
-  local method = how
   if how ~= "filter" then
     local page, err = client:list { select = select, count = how == "auto" or nil }
     requests = requests + 1
     if not page then return nil, err end
     keep(page)
+    local method = "scan"
     if how == "auto" and page.next and #page.value > 0 and page.count then
       local left = math.ceil((page.count - #page.value) / #page.value)
-      method = #order < left and "filter" or "scan"
-    else
-      method = "scan"
+      if #order < left then method = "filter" end
     end
     if method == "scan" then
       local ok, ferr = follow(page)
@@ -374,7 +372,7 @@ end
 -- re-plans the item once. Returns the referral or true, or nil, err.
 local function write_existing(plan, item)
   local client = plan.client
-  local r, err = true, nil
+  local r, err = true
   if item.patch then
     r, err = client:update(item.id, item.patch, { etag = item.etag })
     if not r and err.status == 412 and not item.replanned then
@@ -432,7 +430,7 @@ function Plan:apply(opts)
     done = #batch
   end
   for _, item in ipairs(self.items) do
-    local i, r, err = item.index, results[item.index], nil
+    local i, r, err = item.index, results[item.index]
     if item.action == "unchanged" then
       r = true
     elseif item.action == "conflict" then
@@ -447,7 +445,7 @@ function Plan:apply(opts)
       r, err = write_existing(self, item)
       if not r then r = err end
     end
-    if (item.action == "create" or item.action == "update") and not (r == results[i]) then
+    if (item.action == "create" or item.action == "update") and r ~= results[i] then
       done = done + 1
       if progress then progress(done, total) end
     end
