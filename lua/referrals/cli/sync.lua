@@ -118,10 +118,11 @@ local function plan_table(plan, results, counts)
   return table.concat(lines, "\n")
 end
 
---- Runs the command: plans FILE's list, prints the plan, applies it with --apply.
+--- Runs the command: plans the list of FILE, prints the plan, and applies it if asked.
 -- @tparam Client client the client
 -- @tparam {string} argv the positional arguments (FILE)
 -- @tparam table options the parsed options
+-- @tparam function read_input the CLI's reader: name ("-": stdin) -> text | nil, err
 -- @treturn[1] boolean true when no conflict nor item error remains
 -- @return[2] nil
 -- @treturn[2] Error err (category `conflict` when some remain, with `exit` = 5)
