@@ -8,9 +8,9 @@ local cjson = require "cjson"
 
 local server_bin, n = assert(arg[1], "usage: sync.lua SERVER_BINARY [N]"), tonumber(arg[2] or 5000)
 local here = arg[0]:match("^(.*[/\\])") or ""
-local f = assert(io.open(here .. "../tests/fixtures/create-request.json", "rb"))
-local request = f:read("*a")
-f:close()
+local file = assert(io.open(here .. "../tests/fixtures/create-request.json", "rb"))
+local request = file:read("*a")
+file:close()
 
 local function sh(command)
   local p = assert(io.popen(command))

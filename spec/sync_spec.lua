@@ -163,6 +163,20 @@ describe("client:sync", function()
     assert.same({}, writes(server.requests(mark)))
   end)
 
+  it("appends what a list adds at the end of an array, replaces it otherwise", function()
+    local list = { item(1), item(2) }
+    assert(client:create_many(list))
+    local member = { firstName = "Ann", lastName = "Lee", email = "ann.lee@contoso.com" }
+    list[1] = copy(list[1]); table.insert(list[1].team, member)
+    list[2] = copy(list[2]); table.insert(list[2].team, 1, member)
+    local plan = assert(client:sync(list))
+    assert.same({ { op = "add", path = "/team/-", value = member } }, plan.items[1].patch)
+    assert.same({ { op = "replace", path = "/team", value = list[2].team } }, plan.items[2].patch)
+    assert(plan:apply())
+    local again = assert(client:sync(list))
+    assert.same({ create = 0, update = 0, unchanged = 2, conflict = 0, error = 0 }, again.counts)
+  end)
+
   it("a 412 on an update re-reads that referral and re-plans it once", function()
     local list = { item(1), item(2) }
     local created = assert(client:create_many(list))

@@ -70,6 +70,23 @@ function same(a, b, type_name, kind)
   return same_object(a, b, kind == "object" and type_name or nil)
 end
 
+-- The items want adds at the end of the array have (same otherwise), or nil: a patch then
+-- appends them with "add" at path/- (spec §1.5 lists /team/- and the like) instead of
+-- replacing the whole array.
+local function appended(want, have, f)
+  if f.kind ~= "object_array" and f.kind ~= "string_array" then return nil end
+  if type(want) ~= "table" or type(have) ~= "table" or #have == 0 or #want <= #have then
+    return nil
+  end
+  local item_kind = f.kind == "object_array" and "object" or nil
+  for i = 1, #have do
+    if not same(want[i], have[i], f.type, item_kind) then return nil end
+  end
+  local out = {}
+  for i = #have + 1, #want do out[#out + 1] = want[i] end
+  return out
+end
+
 -- The JSON Patch that makes have (nil: absent) what want says, member by member of want
 -- (members it leaves out are not synced), appended to ops; differences no PATCH can make are
 -- appended to problems. Objects that cannot be replaced whole are walked into, so a change
@@ -85,7 +102,10 @@ local function diff(want, have, type_name, prefix, ops, problems)
       if f.kind == "object" and not replaceable and type(v) == "table" then
         diff(v, type(cur) == "table" and cur or nil, f.type, path, ops, problems)
       elseif not same(v, cur, f.type, f.kind) then
-        if replaceable then
+        local more = replaceable and appended(v, cur, f)
+        if more then
+          for _, x in ipairs(more) do ops[#ops + 1] = { op = "add", path = path .. "/-", value = x } end
+        elseif replaceable then
           ops[#ops + 1] = { op = is_null(cur) and "add" or "replace", path = path, value = v }
         else
           problems[#problems + 1] = path .. (f.read_only and " is read-only"
