@@ -314,6 +314,22 @@ describe("client:sync's look-up", function()
     assert.same({ create = 0, update = 0, unchanged = 30, conflict = 0, error = 0 }, plan.counts)
   end)
 
+  it("the bundled server's $select returns only the members asked for, on every page", function()
+    local page = assert(client:list { select = { "id", "name" } })
+    repeat
+      for _, r in ipairs(page.value) do
+        local keys = {}
+        for k in pairs(r) do keys[#keys + 1] = k end
+        table.sort(keys)
+        assert.same({ "id", "name" }, keys)
+      end
+      page = page.next and assert(client:list(page.next))
+    until not page
+    local _, err = client:list { select = "id,,name" }
+    assert.equal(400, err.status)
+    assert.equal("$select", err.target)
+  end)
+
   it("plans the same either way", function()
     local list = { item(1), item(2) }
     list[2].details.notes = "x"
