@@ -157,8 +157,8 @@ local function connected_referral(source, engagement_id, opts)
   return ref
 end
 
---- Whether ref is the connected half of its engagement for partner (spec §3.2 step 2): its
--- target holds the partner's business profile, `{ type = "BusinessProfileLocation", id =
+--- Whether ref is the connected half of its engagement for partner (the second referral of
+-- a shared engagement, made for the other party): its target holds the partner's business profile, `{ type = "BusinessProfileLocation", id =
 -- partner }`. Reads the table only; connect and sync tell the halves apart with it.
 -- @tab ref a referral
 -- @string[opt="msft"] partner the partner's BusinessProfileLocation id

@@ -4,8 +4,8 @@
 -- client, as referrals.client adds its helpers; all marshaling stays in C.
 --
 -- What may be patched comes from referrals.schema (a member is replaced by PATCH when its
--- descriptor is patchable and not read-only, spec §1.5), status moves from
--- referrals.transition_allowed (spec §3.1): no list of fields or rules is written here.
+-- descriptor is patchable and not read-only), status moves from referrals.transition_allowed:
+-- no list of fields or rules is written here.
 -- @submodule referrals
 local core = require "referrals.core"
 require "referrals.client" -- targets_partner, connect, create_shared
@@ -315,7 +315,8 @@ local ACTIONS = { "create", "update", "unchanged", "conflict", "error" }
 -- and absent are the same; an item with status New matches an outgoing referral the service
 -- accepted on create (Active/Accepted).
 --
--- Co-sell: an item with `type = "Shared"` asks for a shared engagement (spec §3.2): apply
+-- Co-sell: an item with `type = "Shared"` asks for a shared engagement (the two referrals of
+-- a co-sell: ours, and the connected one for the partner, default Microsoft): apply
 -- creates it with client:create_shared, and a rerun that finds the engagement half-made (its
 -- connected half missing) completes it with client:connect instead of starting a new one.
 -- @tparam {table,...} list the referrals
