@@ -158,8 +158,9 @@ local function connected_referral(source, engagement_id, opts)
 end
 
 --- Whether ref is the connected half of its engagement for partner (the second referral of
--- a shared engagement, made for the other party): its target holds the partner's business profile, `{ type = "BusinessProfileLocation", id =
--- partner }`. Reads the table only; connect and sync tell the halves apart with it.
+-- a shared engagement, made for the other party): its target holds the partner's business
+-- profile, `{ type = "BusinessProfileLocation", id = partner }`. Reads the table only;
+-- connect and sync tell the halves apart with it.
 -- @tab ref a referral
 -- @string[opt="msft"] partner the partner's BusinessProfileLocation id
 -- @treturn boolean
