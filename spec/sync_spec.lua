@@ -154,6 +154,9 @@ describe("client:sync", function()
         assert.same(want, given(held[1]))
       end
     end
+    -- the same plan is not written twice
+    local _, twice = plan:apply()
+    assert.equal("applied", twice.code)
     -- the rerun: everything is as the list says; nothing is written
     mark = mark_of(server)
     local again = assert(client:sync(list))

@@ -427,10 +427,16 @@ end
 -- for an unchanged item, or an Error (category `conflict` for a conflict)
 -- @treturn[1] table counts: `created`, `updated`, `unchanged`, `conflict`, `failed`
 -- @return[2] nil
--- @treturn[2] Error err when the create run could not start
+-- @treturn[2] Error err when the create run could not start, or the plan was applied before
+-- (code `applied`: a plan is written once; plan again to go on)
 function Plan:apply(opts)
   check_arg(opts == nil or type(opts) == "table", 1, "apply", "table or nil", opts)
   opts = opts or {}
+  if self.applied then -- its creates were sent: a second run would make them twice
+    return nil, core.error { category = "validation", code = "applied",
+      message = "this plan was applied already: plan again with client:sync" }
+  end
+  self.applied = true
   local client = self.client
   local results, counts = {}, { created = 0, updated = 0, unchanged = 0, conflict = 0, failed = 0 }
   local batch, at, total = {}, {}, 0
