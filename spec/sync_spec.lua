@@ -359,13 +359,18 @@ describe("referrals sync FILE", function()
   end)
 
   -- Runs bin/referrals under this spec's interpreter and module paths; returns the exit code
-  -- and stdout.
+  -- and stdout. After "--tty" it runs under script(1), so its stdout is a terminal.
   local function run(...)
+    local argv = { ... }
+    local tty = argv[1] == "--tty"
+    if tty then table.remove(argv, 1) end
     local cmd = { "env", "REFERRALS_TOKEN=" .. TOKEN, "REFERRALS_BASE_URL=" .. server.base_url,
       helper.quote("LUA_PATH=" .. package.path), helper.quote("LUA_CPATH=" .. package.cpath),
       helper.quote(helper.interpreter()), "bin/referrals" }
-    for _, a in ipairs { ... } do cmd[#cmd + 1] = helper.quote(a) end
-    local status, _, code = os.execute(table.concat(cmd, " ") .. " >" .. dir .. "/out 2>" .. dir .. "/err")
+    for _, a in ipairs(argv) do cmd[#cmd + 1] = helper.quote(a) end
+    local line = table.concat(cmd, " ")
+    if tty then line = "script -qefc " .. helper.quote(line) .. " /dev/null" end
+    local status, _, code = os.execute(line .. " </dev/null >" .. dir .. "/out 2>" .. dir .. "/err")
     if type(status) == "number" then code = math.floor(status / 256) end
     local f = assert(io.open(dir .. "/out", "rb"))
     local out = f:read("*a")
@@ -399,5 +404,23 @@ describe("referrals sync FILE", function()
     assert.equal("conflict", items[1].action)
     assert.equal("/name cannot be changed by PATCH", items[1].reason)
     assert.equal("unchanged", items[2].action)
+    -- on a terminal: the summary, then one line per item that is not unchanged
+    local changed = item(2)
+    changed.details.notes = "new"
+    f = assert(io.open(dir .. "/list.json", "wb"))
+    f:write(cjson.encode { other, changed, item(9) })
+    f:close()
+    code, out = run("--tty", "sync", dir .. "/list.json")
+    assert.equal(5, code)
+    local shown = {}
+    for l in out:gmatch("[^\r\n]+") do shown[#shown + 1] = l:gsub("%s+", " ") end
+    assert.equal(5, #shown) -- and the error line on stderr, which is the same terminal
+    assert.equal("referrals: conflict error (conflicts): not synced (conflicts or item errors): 1 of 3 items",
+      shown[5])
+    assert.equal("sync plan: 1 to create, 1 to update, 0 unchanged, 1 conflicts, 0 errors "
+      .. "(look-up: scan, 1 requests)", shown[1])
+    assert.equal("conflict 1 crm-1 /name cannot be changed by PATCH", shown[2])
+    assert.matches("^update 2 crm%-2 [-0-9a-f]+ /details/notes$", shown[3])
+    assert.equal("create 3 crm-9 ", shown[4])
   end)
 end)

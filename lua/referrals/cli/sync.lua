@@ -159,7 +159,7 @@ function M.run(client, argv, options, read_input)
   end
   if left > 0 then
     return nil, referrals.error { category = "conflict", code = "conflicts",
-      message = ("%d items were not synced (conflicts or errors)"):format(left) }
+      message = ("not synced (conflicts or item errors): %d of %d items"):format(left, #plan.items) }
   end
   return true
 end
