@@ -333,6 +333,17 @@ describe("client:sync's look-up", function()
     assert.equal("$select", err.target)
   end)
 
+  it("pages through the list when the service refuses the filter by key", function()
+    -- the first GET (a page) as usual, the second (the first filtered look-up) refused
+    server.faults { { delay_ms = 0, match = { method = "GET" } },
+      { status = 400, match = { method = "GET" } } }
+    local plan, seen = gets({ item(3), item(39), item(77) })
+    assert.equal("scan", plan.lookup.method)
+    assert.equal(2 + 7, plan.lookup.requests) -- the page, the refused filter, 7 more pages
+    assert.matches("%$filter=", seen[2].query)
+    assert.same({ create = 1, update = 0, unchanged = 2, conflict = 0, error = 0 }, plan.counts)
+  end)
+
   it("plans the same either way", function()
     local list = { item(1), item(2) }
     list[2].details.notes = "x"

@@ -239,7 +239,7 @@ end
 -- Two ways (spec §1.2): pages of the whole list with $select, O(referrals / page size)
 -- requests; or one $filter=externalReferenceId eq '...' per key, O(keys). "auto" reads the
 -- first page with $count=true, which says how many pages remain, and goes on with whichever
--- costs fewer requests.
+-- costs fewer requests (pages, if the service refuses the filter).
 local function look_up(client, keys, order, select, how)
   local found, requests = {}, 0
   local function keep(page)
@@ -261,7 +261,13 @@ local function look_up(client, keys, order, select, how)
     end
     return true
   end
+  local function scan_from(page)
+    local ok, err = follow(page)
+    if not ok then return nil, err end
+    return found, { method = "scan", requests = requests }
+  end
   if #order == 0 then return found, { method = "none", requests = 0 } end
+  local first -- auto's first page, to go on from if the service refuses the filter
   if how ~= "filter" then
     local page, err = client:list { select = select, count = how == "auto" or nil }
     requests = requests + 1
@@ -272,16 +278,18 @@ local function look_up(client, keys, order, select, how)
       local left = math.ceil((page.count - #page.value) / #page.value)
       if #order < left then method = "filter" end
     end
-    if method == "scan" then
-      local ok, ferr = follow(page)
-      if not ok then return nil, ferr end
-      return found, { method = "scan", requests = requests }
-    end
-    found = {} -- the filtered look-ups below find every match again
+    if method == "scan" then return scan_from(page) end
+    first, found = page, {} -- the filtered look-ups below find every match again
   end
-  for _, key in ipairs(order) do
+  for n, key in ipairs(order) do
     local page, err = client:list { filter = { externalReferenceId = key }, select = select }
     requests = requests + 1
+    -- The API documents externalReferenceId among no filterable fields: where the service
+    -- refuses the filter (400), auto pages through the list instead.
+    if not page and first and n == 1 and err.status == 400 then
+      keep(first)
+      return scan_from(first)
+    end
     if not page then return nil, err end
     keep(page)
     local ok, ferr = follow(page)
@@ -321,7 +329,8 @@ local ACTIONS = { "create", "update", "unchanged", "conflict", "error" }
 -- connected half missing) completes it with client:connect instead of starting a new one.
 -- @tparam {table,...} list the referrals
 -- @tparam[opt] table opts `lookup` (`"auto"`, the default, `"scan"` or `"filter"`: how
--- existing referrals are found, see plan.lookup); `partner` and `invite` for the connected
+-- existing referrals are found, see plan.lookup; auto pages through the list when the
+-- service refuses the filter by key); `partner` and `invite` for the connected
 -- halves (as for create_shared); `extra` is kept for apply as given
 -- @treturn[1] Plan the plan: `items` (in input order), `counts` (`create`, `update`,
 -- `unchanged`, `conflict`, `error`), `lookup` (`method`: `"scan"` pages of the list with
