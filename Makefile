@@ -6,7 +6,7 @@ JOBS      ?= 2
 BUILD     := build
 SERVER    := $(BUILD)/lua5.4/referrals-fake-server
 
-.PHONY: all deps build build-5.4 asan-build fuzz-build fuzz demo check test soak bench docs \
+.PHONY: all deps build build-5.4 asan-build fuzz-build fuzz demo check test soak bench bench-sync docs \
   format clean
 
 all: build
@@ -79,6 +79,13 @@ soak: build-5.4
 bench: build
 	@tools/deps.sh bench
 	@bench/run.sh
+
+# client:sync of 5,000 items against the bundled server (issue 15; apart from bench's nginx
+# rows): requests per item, time and RSS for plan, apply and a rerun.
+bench-sync: build-5.4
+	@env LUA_CPATH="$(CURDIR)/$(BUILD)/lua5.4/?.so;;" \
+	  LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" \
+	  lua5.4 bench/sync.lua $(CURDIR)/$(SERVER) 5000
 
 # The reference (LDoc, config.ld) into doc/; doc/api.luadoc documents the C functions.
 docs:

@@ -11,6 +11,7 @@
 #include "patch.h"
 #include "query.h"
 #include "referral.h"
+#include "select.h"
 
 #define COLLECTION_PATH "/v1.0/engagements/referrals"
 #define LIST_CONTEXT "https://api.partner.microsoft.com/v1.0/engagements/$metadata#Referrals"
@@ -119,7 +120,8 @@ static int orderby_param(const char *s, struct list_query *q, struct reply *r)
  * (how far into the $skip/$top window the next page starts). */
 static void next_link(struct server *srv, const struct params *p, size_t skiptoken, strbuf *b)
 {
-    static const char *const carried[] = {"$filter", "$orderby", "$top", "$skip", "$count"};
+    static const char *const carried[] = {"$filter", "$select", "$orderby",
+                                          "$top",    "$skip",   "$count"};
     size_t i;
     sb_printf(b, "%s://127.0.0.1:%u" COLLECTION_PATH "?", srv->opt->cert_file ? "https" : "http",
               srv->port);
@@ -138,6 +140,7 @@ static void list_referrals(struct server *srv, const struct request *req, struct
 {
     struct params p = PARAMS_INIT;
     struct filter filter = FILTER_INIT;
+    struct select select = SELECT_INIT;
     struct list_query q;
     strbuf err = STRBUF_INIT, items = STRBUF_INIT;
     size_t top = SIZE_MAX, skip = 0, skiptoken = 0, start, end, total, returned;
@@ -151,6 +154,11 @@ static void list_referrals(struct server *srv, const struct request *req, struct
     text = params_get(&p, "$filter");
     if (text && filter_parse(&filter, text, &err) < 0) {
         reply_error(r, 400, "invalidRequest", "$filter", "%s", err.data);
+        goto done;
+    }
+    text = params_get(&p, "$select");
+    if (text && select_parse(&select, text, &err) < 0) {
+        reply_error(r, 400, "invalidRequest", "$select", "%s", err.data);
         goto done;
     }
     if (size_param(&p, "$top", &top, r) < 0 || size_param(&p, "$skip", &skip, r) < 0 ||
@@ -168,6 +176,7 @@ static void list_referrals(struct server *srv, const struct request *req, struct
     end = top > SIZE_MAX - skip ? SIZE_MAX : skip + top;
     start = skiptoken > SIZE_MAX - skip ? SIZE_MAX : skip + skiptoken;
     q.filter = &filter;
+    q.select = &select;
     q.offset = start;
     q.limit = start >= end ? 0 : end - start;
     if (q.limit > (size_t)srv->opt->page_size)
@@ -190,6 +199,7 @@ static void list_referrals(struct server *srv, const struct request *req, struct
 done:
     params_free(&p);
     filter_free(&filter);
+    select_free(&select);
     sb_free(&err);
     sb_free(&items);
 }

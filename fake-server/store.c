@@ -256,7 +256,7 @@ size_t store_list(struct store *s, const struct list_query *q, strbuf *out, size
         const struct entry *e = &s->entries[items[q->descending ? n - 1 - i : i].index];
         if (shown)
             sb_addc(out, ',');
-        sb_add(out, e->json, e->len);
+        select_write(q->select, e->json, e->len, out);
     }
     pthread_mutex_unlock(&s->lock);
     free(items);

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "filter.h"
 #include "json.h"
+#include "select.h"
 
 struct store;
 
@@ -40,7 +41,8 @@ enum store_result store_update(struct store *s, const char *id, store_update_fn 
 
 struct list_query {
     const struct filter *filter;
-    int order_field; /* RF_CREATED, RF_UPDATED, or -1 for creation order */
+    const struct select *select; /* which members of each referral are written */
+    int order_field;             /* RF_CREATED, RF_UPDATED, or -1 for creation order */
     int descending;
     size_t offset; /* first match to return */
     size_t limit;  /* how many matches at most */

@@ -157,10 +157,17 @@ local function connected_referral(source, engagement_id, opts)
   return ref
 end
 
--- Whether r is the connected half for partner: it targets the partner's business profile.
-local function targets(r, partner)
-  if type(r.target) ~= "table" then return false end
-  for _, t in ipairs(r.target) do
+--- Whether ref is the connected half of its engagement for partner (the second referral of
+-- a shared engagement, made for the other party): its target holds the partner's business
+-- profile, `{ type = "BusinessProfileLocation", id = partner }`. Reads the table only;
+-- connect and sync tell the halves apart with it.
+-- @tab ref a referral
+-- @string[opt="msft"] partner the partner's BusinessProfileLocation id
+-- @treturn boolean
+function Client:targets_partner(ref, partner) -- luacheck: ignore 212/self
+  partner = partner or "msft"
+  if type(ref) ~= "table" or type(ref.target) ~= "table" then return false end
+  for _, t in ipairs(ref.target) do
     if type(t) == "table" and t.type == "BusinessProfileLocation" and t.id == partner then
       return true
     end
@@ -192,7 +199,7 @@ function Client:connect(engagement, opts)
   if not related then return nil, err end
   local partner = opts.partner or "msft"
   for _, r in ipairs(related) do
-    if targets(r, partner) and not (source and r.id == source.id) then return r end
+    if self:targets_partner(r, partner) and not (source and r.id == source.id) then return r end
   end
   source = source or related[1]
   if not source then

@@ -5,6 +5,7 @@
 local core = require "referrals.core"
 local helpers = require "referrals.client" -- adds each, related, set_status, connect,
                                            -- create_shared to clients
+require "referrals.sync" -- adds sync (its plans have apply)
 
 local M = {}
 for k, v in pairs(core) do M[k] = v end

@@ -50,12 +50,22 @@ M.commands = {
       .. "{\"line\":N,\"error\":{...}}. Blank lines are skipped. The exit code is the first\n"
       .. "failure's.",
     options = { { "concurrency", "N", "requests in flight at once, 1 to 256 (default 8)" } } },
+  { name = "sync", usage = "sync FILE [--apply] [--concurrency N]", args = { n = 1 },
+    summary = "make Partner Center match the referrals of FILE, keyed by externalReferenceId",
+    details = "FILE holds a JSON array of referrals, or one referral per line. Prints the plan\n"
+      .. "(creates, updates with their JSON Patch paths, conflicts): a table on a terminal,\n"
+      .. "JSON otherwise. With --apply the plan is written (a progress bar on stderr when it\n"
+      .. "is a terminal). An item with \"type\": \"Shared\" gets both halves of a co-sell\n"
+      .. "engagement. Exit code 5 when conflicts or item errors remain.",
+    options = { { "apply", true, "write the plan (without: only show it)" },
+      { "concurrency", "N", "creates in flight at once while applying, 1 to 256 (default 8)" } } },
   { name = "validate", usage = "validate FILE.json", args = { n = 1 }, offline = true,
     summary = "check FILE.json for create, offline; prints {\"valid\":true}" },
 }
 for _, c in ipairs(M.commands) do M.commands[c.name] = c end
 
-local EXIT_CODES = "exit codes: 0 ok, 1 API/HTTP error, 2 usage, 3 validation, 4 transport"
+local EXIT_CODES = "exit codes: 0 ok, 1 API/HTTP error, 2 usage, 3 validation, 4 transport,\n"
+  .. "5 conflicts remain (sync)"
 
 local function option_lines(out, options)
   for _, o in ipairs(options or {}) do

@@ -6,12 +6,13 @@ local referrals = require "referrals"
 local args = require "referrals.cli.args"
 local output = require "referrals.cli.output"
 local progress = require "referrals.cli.progress"
+local sync = require "referrals.cli.sync"
 
 local M = {}
 
 --- Exit codes by error category: 0 ok, 1 API/HTTP error (also json, auth, memory), 2 usage,
--- 3 validation, 4 transport.
-M.EXIT = { usage = 2, validation = 3, transport = 4 }
+-- 3 validation, 4 transport, 5 conflicts remain (sync).
+M.EXIT = { usage = 2, validation = 3, transport = 4, conflict = sync.EXIT_CONFLICTS }
 
 local function usage_error(fmt, ...)
   return referrals.error { category = "usage", code = "usage", message = fmt:format(...) }
@@ -305,6 +306,11 @@ function commands.bulk(client, argv, options)
   bar:finish()
   if first_err then return nil, first_err end
   return true
+end
+
+-- Plans (and with --apply writes) FILE's list: referrals.cli.sync.
+function commands.sync(client, argv, options)
+  return sync.run(client, argv, options, read_input)
 end
 
 --- Runs the command line argv (the `arg` table of bin/referrals) and returns the exit code.
