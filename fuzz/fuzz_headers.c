@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "referrals.h"
+#include "referrals_retry.h"
 
 static void check(const referrals_retry_after *ra, unsigned char salt) {
   referrals_retry_policy p;

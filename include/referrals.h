@@ -1,5 +1,6 @@
 /*
- * referrals.h: the public C API of the Partner Center Referrals client.
+ * referrals.h: the public C API of the Partner Center Referrals client: the resources, the
+ * codec and validation. The client over HTTP is referrals_client.h, which includes this.
  *
  * The resources (spec §2) are plain C structs generated from referrals_schema.h. Every member
  * of every struct is a referrals_value, because the service may send any field as null or
@@ -19,6 +20,11 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+/* The library is built with hidden visibility: what this header declares is its API, the
+ * only symbols a shared object that links it may export (see tools/check-symbols.sh). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
 #endif
 
 #define REFERRALS_VERSION "0.1.0"
@@ -278,15 +284,6 @@ int referrals_encode(const referrals_type *t, const void *obj, referrals_buffer 
 int referrals_encode_value(const referrals_field *f, const referrals_value *v, int as_item,
                            referrals_buffer *b, referrals_error *err);
 
-/* JSON helpers shared by the codec and the bindings. */
-void referrals_json_write_string(referrals_buffer *b, const char *s, size_t len);
-/* Writes a NUMBER value: integers exactly, doubles in the shortest form that reads back
- * the same, whatever the C locale. Returns -1 (writes nothing) for NaN or infinity. */
-int referrals_json_write_number(referrals_buffer *b, const referrals_value *v);
-/* Reads a JSON number's text into v (exact integer when it fits 64 bits). Returns -1 when
- * it does not fit a double (1e999). */
-int referrals_json_read_number(const char *text, size_t len, referrals_value *v);
-
 /* ---- validation --------------------------------------------------------------------- */
 
 typedef enum referrals_mode {
@@ -321,9 +318,6 @@ int referrals_datetime_valid(const char *s, size_t len);
 size_t referrals_datetime_format(double epoch_seconds, char out[32]);
 /* Whether s[0..len) is valid UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF). */
 int referrals_utf8_valid(const char *s, size_t len);
-/* The length of the well-formed multibyte sequence that starts at s (avail bytes readable
- * there), or 0 when it is not one. */
-size_t referrals_utf8_sequence(const unsigned char *s, size_t avail);
 
 /* The near key to suggest for an unknown key in type t: a known mistake of real integrations
  * (spec §6: ReferralType, emailAddress, closeDate...) or a key at edit distance <= 2.
@@ -332,9 +326,9 @@ const char *referrals_suggest_key(const referrals_type *t, const char *key, size
 /* The listed value of e nearest to value (the same in another case, or a typo), or NULL. */
 const char *referrals_suggest_value(const referrals_enum *e, const char *value, size_t len);
 
-/* The client: operations over HTTP (issue 3), and its retry decisions (issue 4). */
-#include "referrals_retry.h"
-#include "referrals_client.h"
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,6 @@
 /*
- * referrals_client.h: talking to the Partner Center Referrals API from C (issue 3). Included
- * by referrals.h; usable without Lua.
+ * referrals_client.h: talking to the Partner Center Referrals API from C (issue 3). Includes
+ * referrals.h and referrals_retry.h; usable without Lua.
  *
  * A referrals_client owns one libcurl easy handle (one kept-alive connection), the request
  * headers (built once) and the buffers of a request, all reused from call to call. It is not
@@ -22,9 +22,15 @@
 #define REFERRALS_CLIENT_H
 
 #include "referrals.h"
+#include "referrals_retry.h"
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+/* The library is built with hidden visibility: what this header declares is its API, the
+ * only symbols a shared object that links it may export (see tools/check-symbols.sh). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
 #endif
 
 #define REFERRALS_DEFAULT_BASE_URL "https://api.partner.microsoft.com" /* spec §1 */
@@ -192,13 +198,6 @@ int referrals_client_post_form(referrals_client *c, const char *path, const char
 
 /* ---- building blocks ------------------------------------------------------------------ */
 
-/* Whether id may name a referral in a URL path: not empty, at most 128 bytes, and none of
- * '/', '?', '#', '%', "..", space or control bytes (a GUID passes). */
-int referrals_id_valid(const char *id, size_t len);
-
-/* Appends s percent-encoded: every byte but the RFC 3986 unreserved ones (a space is %20). */
-void referrals_url_encode(referrals_buffer *b, const char *s, size_t len);
-
 /* Appends one OData equality condition to the $filter text in b, joined to what b holds by
  * " and ": name eq 'value', with the single quotes of value doubled (OData string literal).
  * name must be a property path ([A-Za-z0-9_/], e.g. customerProfile/address/country);
@@ -263,6 +262,10 @@ void referrals_bulk_options_init(referrals_bulk_options *o);
  * with err filled when the run cannot go on (memory, bad options). */
 int referrals_bulk_run(referrals_client *c, referrals_bulk_op op, const referrals_bulk_item *items,
                        size_t n, const referrals_bulk_options *o, referrals_error *err);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

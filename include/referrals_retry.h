@@ -17,6 +17,11 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The library is built with hidden visibility: what this header declares is its API, the
+ * only symbols a shared object that links it may export (see tools/check-symbols.sh). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
 
 typedef enum referrals_method { REFERRALS_GET, REFERRALS_POST, REFERRALS_PATCH } referrals_method;
 
@@ -86,6 +91,10 @@ void referrals_retry_after_init(referrals_retry_after *ra);
  * ignored). Returns 1 when the header was one of the three, else 0. */
 int referrals_retry_after_header(referrals_retry_after *ra, const char *name, size_t name_len,
                                  const char *value, size_t value_len, time_t now);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -4,7 +4,7 @@
  */
 #include <time.h>
 
-#include "referrals.h"
+#include "referrals_retry.h"
 #include "tap.h"
 
 static referrals_outcome status(long s) {

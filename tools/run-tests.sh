@@ -50,7 +50,10 @@ for v in $LUAS; do
   run "busted:$v" busted_in "build/lua$v" "$(lua_bin "$v")" /usr/bin/busted -o TAP
 done
 
-# make check stops here: the C unit tests and busted on Lua 5.4.
+# The exported symbols: core.so offers luaopen_referrals_core alone, the library its API.
+run "symbols" tools/check-symbols.sh
+
+# make check stops here: the C unit tests, the symbols and busted on Lua 5.4.
 if [ -n "${QUICK:-}" ]; then
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]

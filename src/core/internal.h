@@ -7,7 +7,7 @@
 
 #include <curl/curl.h>
 
-#include "referrals.h"
+#include "referrals_client.h"
 
 /* ---- http.c: the libcurl transport ---------------------------------------------------- */
 
@@ -132,5 +132,12 @@ int referrals_api_error_parse(const char *body, size_t len, referrals_error *err
 int referrals_guid(char *out);
 /* n (at most 256) random bytes from the kernel, for GUIDs and the retry jitter; 0 or -1. */
 int referrals_random_bytes(unsigned char *out, size_t n);
+
+/* Whether id may name a referral in a URL path: not empty, at most 128 bytes, and none of
+ * '/', '?', '#', '%', "..", space or control bytes (a GUID passes). */
+int referrals_id_valid(const char *id, size_t len);
+
+/* Appends s percent-encoded: every byte but the RFC 3986 unreserved ones (a space is %20). */
+void referrals_url_encode(referrals_buffer *b, const char *s, size_t len);
 
 #endif

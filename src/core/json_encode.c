@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "json_text.h"
 #include "referrals.h"
 
 static int encode_object(const referrals_type *t, const void *obj, referrals_buffer *b,

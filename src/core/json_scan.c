@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_text.h"
 #include "bytes_equal.h"
 #include "json_bytes.h"
 #include "json_scan.h"

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "json_text.h"
 #include "json_bytes.h"
 #include "referrals.h"
 

@@ -7,7 +7,7 @@
 #include <limits.h>
 #include <stddef.h>
 
-#include "referrals.h"
+#include "referrals_client.h"
 
 #define MEMBER(k, kind_, type_)                                            \
   {                                                                        \

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "referrals.h"
+#include "referrals_client.h"
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 5, 6)))

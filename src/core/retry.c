@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "bytes_equal.h"
-#include "referrals.h"
+#include "referrals_retry.h"
 
 void referrals_retry_policy_init(referrals_retry_policy *p) {
   p->retries = REFERRALS_RETRIES;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "json_text.h"
 #include "referrals.h"
 
 #define HIGH_BITS 0x8080808080808080u

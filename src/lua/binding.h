@@ -10,7 +10,7 @@
 #define REFERRALS_LUA_BINDING_H
 
 #include "compat.h"
-#include "referrals.h"
+#include "referrals_client.h"
 
 #define REFERRALS_CTX_MT "referrals.context"
 #define REFERRALS_ERROR_MT "referrals.error"

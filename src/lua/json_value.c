@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "json_text.h"
 #include "json_scan.h"
 #include "binding.h"
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_text.h"
 #include "binding.h"
 
 typedef struct op {
