@@ -97,6 +97,24 @@ describe("the first hour", function()
         { err.errors[1].field, err.errors[1].code, err.errors[1].message })
     end)
 
+    it("lists every problem of each item create_many refuses, that item's alone", function()
+      local function problems(err)
+        local got = {}
+        for i, e in ipairs(err.errors or {}) do got[i] = e.field .. ":" .. e.code end
+        return got
+      end
+      local one, two = request(), request()
+      one.id, one.eTag, one.status = "x", '"e"', "active"
+      two.id, two.status = "y", "nope"
+      two.details.closingDateTime = "soon"
+      local results = assert(client:create_many({ one, two, request() }))
+      assert.same({ "id:read_only", "status:enum", "eTag:read_only" }, problems(results[1]))
+      assert.same({ "id:read_only", "status:enum", "details.closingDateTime:datetime" },
+        problems(results[2]))
+      assert.is_false(referrals.is_error(results[3]))
+      assert.equal(1, #server.requests()) -- only the valid item was sent
+    end)
+
     it("of one problem still has err.errors", function()
       local _, err = client:create { type = "Shared" }
       assert.same({ "customerProfile" }, { err.errors[1].field })

@@ -34,6 +34,8 @@ typedef struct referrals_ctx {
  * (it is then left on the stack, owned by Lua). Call ctx_release when done. */
 referrals_ctx *referrals_ctx_acquire(lua_State *L);
 void referrals_ctx_release(referrals_ctx *ctx);
+/* Empties the arena, and forgets the problems kept in it (bulk.c: between two items). */
+void referrals_ctx_forget(referrals_ctx *ctx);
 void referrals_ctx_open(lua_State *L); /* pushes the module's shared context */
 
 /* schema_tables.c: pushes the table of schema tables: [type.index + 1] = { [i] = key string,

@@ -56,13 +56,17 @@ referrals_ctx *referrals_ctx_acquire(lua_State *L) {
   referrals_ctx *ctx = lua_touserdata(L, lua_upvalueindex(1));
   if (ctx->busy) ctx = ctx_new(L, ctx->schema_ref);
   ctx->busy = 1;
-  referrals_arena_reset(ctx->arena);
+  referrals_ctx_forget(ctx);
   ctx->out.len = 0;
   ctx->out.failed = 0;
   referrals_error_clear(&ctx->err);
-  ctx->problems = NULL;
-  ctx->nproblems = 0;
   return ctx;
+}
+
+void referrals_ctx_forget(referrals_ctx *ctx) {
+  referrals_arena_reset(ctx->arena);
+  ctx->problems = NULL; /* it lived in the arena */
+  ctx->nproblems = 0;
 }
 
 void referrals_ctx_release(referrals_ctx *ctx) { ctx->busy = 0; }
@@ -86,5 +90,7 @@ static void keep_problem(void *ud, const referrals_error *problem) {
 }
 
 int referrals_ctx_validate(referrals_ctx *ctx, const referrals_referral *r, referrals_mode mode) {
+  ctx->problems = NULL; /* this walk's problems only */
+  ctx->nproblems = 0;
   return referrals_validate_each(r, mode, keep_problem, ctx, &ctx->err);
 }
