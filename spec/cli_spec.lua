@@ -321,6 +321,18 @@ describe("the referrals command", function()
       assert.truthy(r.err:find("customerProfile: required", 1, true), r.err)
     end)
 
+    it("bulk writes every problem of a refused line in its JSON, and one line on stderr", function()
+      local r = run({ "bulk", "-" }, { stdin = '{"type":"Sharde","id":"x"}\n' })
+      assert.are.equal(3, r.code)
+      assert.is_true(one_line(r.err), r.err)
+      local e = cjson.decode(r.out).error
+      local got = {}
+      for i, p in ipairs(e.errors) do got[i] = p.field .. ":" .. p.code end
+      assert.same({ "id:read_only", "type:enum", "customerProfile:required", "consent:required",
+        "details:required" }, got)
+      assert.are.equal(0, #server.requests())
+    end)
+
     it("reads a file that is not JSON as a JSON error with its position", function()
       local r = run({ "validate", "-", "--json-errors" }, { stdin = '{"type": Shared}' })
       assert.are.equal(1, r.code)

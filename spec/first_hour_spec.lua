@@ -97,6 +97,42 @@ describe("the first hour", function()
         { err.errors[1].field, err.errors[1].code, err.errors[1].message })
     end)
 
+    it("lists unknown keys first, then the problems of the members it knows", function()
+      local ref = request()
+      ref.ReferralType, ref.id = "Shared", "x"
+      ref.details.dealvalue = 1
+      local _, err = referrals.validate(ref)
+      local got = {}
+      for i, e in ipairs(err.errors) do got[i] = e.field .. ":" .. e.code end
+      local unknown = { got[1], got[2] } -- in the order of the table's keys
+      table.sort(unknown)
+      assert.same({ "ReferralType:unknown_key", "details.dealvalue:unknown_key" }, unknown)
+      assert.same({ "id:read_only" }, { got[3], got[4] })
+      assert.equal("unknown_key", err.code)
+      assert.truthy(err.message:find('did you mean "', 1, true), err.message)
+      local _, alone = referrals.validate { type = "Shared", id = "x", details = "soon" }
+      assert.same({ { "details", "type" } }, { { alone.errors[1].field, alone.errors[1].code } })
+      assert.equal(1, #alone.errors) -- a value that cannot be converted comes alone
+    end)
+
+    it("lists every problem of each item create_many refuses, that item's alone", function()
+      local function problems(err)
+        local got = {}
+        for i, e in ipairs(err.errors or {}) do got[i] = e.field .. ":" .. e.code end
+        return got
+      end
+      local one, two = request(), request()
+      one.id, one.eTag, one.status = "x", '"e"', "active"
+      two.id, two.status = "y", "nope"
+      two.details.closingDateTime = "soon"
+      local results = assert(client:create_many({ one, two, request() }))
+      assert.same({ "id:read_only", "status:enum", "eTag:read_only" }, problems(results[1]))
+      assert.same({ "id:read_only", "status:enum", "details.closingDateTime:datetime" },
+        problems(results[2]))
+      assert.is_false(referrals.is_error(results[3]))
+      assert.equal(1, #server.requests()) -- only the valid item was sent
+    end)
+
     it("of one problem still has err.errors", function()
       local _, err = client:create { type = "Shared" }
       assert.same({ "customerProfile" }, { err.errors[1].field })

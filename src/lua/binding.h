@@ -34,6 +34,8 @@ typedef struct referrals_ctx {
  * (it is then left on the stack, owned by Lua). Call ctx_release when done. */
 referrals_ctx *referrals_ctx_acquire(lua_State *L);
 void referrals_ctx_release(referrals_ctx *ctx);
+/* Empties the arena, and forgets the problems kept in it (bulk.c: between two items). */
+void referrals_ctx_forget(referrals_ctx *ctx);
 void referrals_ctx_open(lua_State *L); /* pushes the module's shared context */
 
 /* schema_tables.c: pushes the table of schema tables: [type.index + 1] = { [i] = key string,
@@ -64,7 +66,9 @@ int referrals_push_ctx_error(lua_State *L, const referrals_ctx *ctx);
 void referrals_error_open(lua_State *L);
 
 /* table_to_struct.c: converts the table at idx into a struct of type t in ctx->arena.
- * strict: unknown keys are errors (validate, create); else they are kept as raw JSON. */
+ * strict: unknown keys are errors (validate, create); else they are kept as raw JSON. The
+ * conversion goes on past an unknown key: each is kept in ctx->problems, err is the first,
+ * and the result is REFERRALS_E_VALIDATION with a complete struct (ctx->nproblems > 0). */
 int referrals_table_to_struct(lua_State *L, referrals_ctx *ctx, int idx, const referrals_type *t,
                               int strict, void **out);
 
@@ -85,8 +89,11 @@ void referrals_push_struct(lua_State *L, referrals_ctx *ctx, const referrals_typ
 /* module.c: pushes nil, err when rc is an error (else the caller pushed the result), then
  * releases ctx; returns the number of results. */
 int referrals_ctx_finish(lua_State *L, referrals_ctx *ctx, int rc);
-/* Validates r in mode, collecting every problem into ctx->problems. */
+/* Validates r in mode, collecting every problem into ctx->problems, after those already
+ * there (then ctx->err stays the first of those). */
 int referrals_ctx_validate(referrals_ctx *ctx, const referrals_referral *r, referrals_mode mode);
+/* Appends a copy of problem to ctx->problems (at most 100; none when out of memory). */
+void referrals_ctx_keep_problem(referrals_ctx *ctx, const referrals_error *problem);
 /* Converts the referral table at idx, validates it when mode >= 0 (a referrals_mode) and
  * writes its JSON to ctx->out. */
 int referrals_encode_table(lua_State *L, referrals_ctx *ctx, int idx, int mode);

@@ -125,7 +125,6 @@ static int prepare_item(lua_State *L, referrals_ctx *ctx, referrals_bulk_op op, 
                              "item %zu: an id string expected, got %s", i, luaL_typename(L, -1));
   }
   if (rc != REFERRALS_OK) ctx->out.len = start;
-  referrals_arena_reset(ctx->arena); /* the converted struct is written out: not needed */
   return rc;
 }
 
@@ -144,10 +143,12 @@ static size_t prepare(lua_State *L, referrals_ctx *ctx, referrals_bulk_op op,
     } else {
       items[i].data = NULL;
       refused++;
-      referrals_push_error(L, &ctx->err);
+      referrals_push_ctx_error(L, ctx); /* with err.errors, every problem of this item */
       lua_rawseti(L, A_RESULTS, (int)i + 1);
       lua_pop(L, 1); /* the nil */
     }
+    /* The converted struct is written out, and its problems pushed: neither is needed. */
+    referrals_ctx_forget(ctx);
     lua_pop(L, 1);
   }
   const char *p = ctx->out.data;

@@ -56,13 +56,17 @@ referrals_ctx *referrals_ctx_acquire(lua_State *L) {
   referrals_ctx *ctx = lua_touserdata(L, lua_upvalueindex(1));
   if (ctx->busy) ctx = ctx_new(L, ctx->schema_ref);
   ctx->busy = 1;
-  referrals_arena_reset(ctx->arena);
+  referrals_ctx_forget(ctx);
   ctx->out.len = 0;
   ctx->out.failed = 0;
   referrals_error_clear(&ctx->err);
-  ctx->problems = NULL;
-  ctx->nproblems = 0;
   return ctx;
+}
+
+void referrals_ctx_forget(referrals_ctx *ctx) {
+  referrals_arena_reset(ctx->arena);
+  ctx->problems = NULL; /* it lived in the arena */
+  ctx->nproblems = 0;
 }
 
 void referrals_ctx_release(referrals_ctx *ctx) { ctx->busy = 0; }
@@ -71,8 +75,7 @@ void referrals_ctx_release(referrals_ctx *ctx) { ctx->busy = 0; }
 
 /* The sink of referrals_validate_each: the problems go into the call's arena, in blocks that
  * double, so no list survives the call and nothing is freed by hand. */
-static void keep_problem(void *ud, const referrals_error *problem) {
-  referrals_ctx *ctx = ud;
+void referrals_ctx_keep_problem(referrals_ctx *ctx, const referrals_error *problem) {
   unsigned n = ctx->nproblems;
   if (n >= MAX_PROBLEMS) return;
   if ((n & (n - 1)) == 0) { /* 0, 1, 2, 4, ...: the block is full */
@@ -85,6 +88,14 @@ static void keep_problem(void *ud, const referrals_error *problem) {
   ctx->problems[ctx->nproblems++] = *problem;
 }
 
+static void keep_problem(void *ud, const referrals_error *problem) {
+  referrals_ctx_keep_problem(ud, problem);
+}
+
 int referrals_ctx_validate(referrals_ctx *ctx, const referrals_referral *r, referrals_mode mode) {
-  return referrals_validate_each(r, mode, keep_problem, ctx, &ctx->err);
+  if (!ctx->nproblems) return referrals_validate_each(r, mode, keep_problem, ctx, &ctx->err);
+  referrals_error later; /* the conversion's problems come first: err is the first of them */
+  referrals_error_clear(&later);
+  referrals_validate_each(r, mode, keep_problem, ctx, &later);
+  return REFERRALS_E_VALIDATION;
 }

@@ -36,7 +36,12 @@ static int to_referral(lua_State *L, referrals_ctx *ctx, int idx, int mode,
   void *obj;
   int strict = mode == REFERRALS_MODE_CREATE;
   int rc = referrals_table_to_struct(L, ctx, idx, &referrals_type_referral, strict, &obj);
-  if (rc == REFERRALS_OK && mode >= 0) rc = referrals_ctx_validate(ctx, obj, (referrals_mode)mode);
+  /* Unknown keys leave a complete struct: its other problems are reported with them. */
+  int only_unknown = rc == REFERRALS_E_VALIDATION && ctx->nproblems > 0;
+  if ((rc == REFERRALS_OK || only_unknown) && mode >= 0) {
+    int valid = referrals_ctx_validate(ctx, obj, (referrals_mode)mode);
+    if (rc == REFERRALS_OK) rc = valid;
+  }
   *out = obj;
   return rc;
 }

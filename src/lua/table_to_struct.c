@@ -23,6 +23,9 @@ typedef struct conv {
   lua_State *L;
   referrals_ctx *ctx;
   int strict;
+  int collect;      /* strict: an unknown key is a problem kept in ctx->problems, and the
+                       conversion goes on (referrals_table_to_struct) */
+  unsigned unknown; /* unknown keys collected */
   segment path[2 * REFERRALS_MAX_DEPTH];
   int depth;
 } conv;
@@ -229,7 +232,12 @@ static int unknown_key(conv *c, const referrals_type *t, void *obj, int key_idx,
                near);
     else
       snprintf(detail, sizeof detail, "unknown key of a %s", t->wire_name);
-    return fail(c, "unknown_key", detail);
+    rc = fail(c, "unknown_key", detail);
+    if (!c->collect) return rc;
+    referrals_ctx_keep_problem(c->ctx, &c->ctx->err);
+    c->unknown++;
+    c->depth--;
+    return REFERRALS_OK;
   }
   referrals_unknown *u = referrals_arena_alloc(c->ctx->arena, sizeof *u);
   if (!u) return referrals_error_out_of_memory(&c->ctx->err);
@@ -288,6 +296,8 @@ int referrals_lua_to_value(lua_State *L, referrals_ctx *ctx, int idx, const refe
   c.L = L;
   c.ctx = ctx;
   c.strict = 1;
+  c.collect = 0;
+  c.unknown = 0;
   c.depth = 0;
   idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
   push_segment(&c, path, strlen(path), 0);
@@ -305,7 +315,16 @@ int referrals_table_to_struct(lua_State *L, referrals_ctx *ctx, int idx, const r
   c.L = L;
   c.ctx = ctx;
   c.strict = strict;
+  c.collect = strict;
+  c.unknown = 0;
   c.depth = 0;
   idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
-  return table_to_object(&c, idx, t, out);
+  int rc = table_to_object(&c, idx, t, out);
+  if (rc != REFERRALS_OK) {
+    ctx->nproblems = 0; /* a value that cannot be converted is reported alone */
+    return rc;
+  }
+  if (!c.unknown) return REFERRALS_OK;
+  if (ctx->nproblems) ctx->err = ctx->problems[0]; /* the first unknown key */
+  return REFERRALS_E_VALIDATION;
 }

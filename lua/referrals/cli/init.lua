@@ -255,6 +255,14 @@ end
 
 local is_error = referrals.is_error
 
+-- err for the one stderr line of a bulk run: the problems of every line are on stdout.
+local function without_problems(err)
+  local copy = {}
+  for k, v in pairs(err) do copy[k] = v end
+  copy.errors = nil
+  return referrals.error(copy)
+end
+
 -- Blank lines are skipped (they keep their line numbers). The referrals go to
 -- client:create_many in one run (--concurrency transfers in flight); the results come back in
 -- input order. Fails with the error of the first failed line, after every line was tried.
@@ -304,7 +312,7 @@ function commands.bulk(client, argv, options)
   -- counted once the results are in.
   bar:update(nil, failed)
   bar:finish()
-  if first_err then return nil, first_err end
+  if first_err then return nil, without_problems(first_err) end
   return true
 end
 

@@ -81,13 +81,19 @@ local ERROR_FIELDS = { "category", "code", "message", "status", "field", "target
   "request_id", "retry_after", "attempts", "retryable" }
 
 --- An error object as compact JSON, fields in a fixed order; the referral of a half-done
--- shared creation (err.created) is included.
+-- shared creation (err.created) is included, and so is err.errors when a validation found
+-- more than one problem.
 -- @tparam table err an error object
 -- @treturn string
 function M.error_json(err)
   local parts = {}
   for _, k in ipairs(ERROR_FIELDS) do
     if err[k] ~= nil then parts[#parts + 1] = ('"%s":%s'):format(k, M.json(err[k])) end
+  end
+  if type(err.errors) == "table" and #err.errors > 1 then -- every problem of a validation
+    local list = {}
+    for i, e in ipairs(err.errors) do list[i] = M.error_json(e) end
+    parts[#parts + 1] = '"errors":[' .. table.concat(list, ",") .. "]"
   end
   if type(err.created) == "table" then
     parts[#parts + 1] = '"created":' .. (M.json(err.created, true) or "null")
