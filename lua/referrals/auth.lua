@@ -2,13 +2,19 @@
 -- Each constructor returns a function that POSTs the documented form to
 -- <authority>/<tenant>/oauth2/token (the v1 endpoint) for the resource
 -- https://api.partner.microsoft.com, through the module's own libcurl layer
--- (referrals.core.post_form), and returns access_token, expires_in. The token is cached by
+-- (a token request primitive of the C module that this file takes for itself, so it is a
+-- member of no public table), and returns access_token, expires_in. The token is cached by
 -- the client (it calls again 5 minutes before expiry, or with { force = true } after a 401);
 -- a refresh token the endpoint rotates is kept for the next request.
 --
 --   local client = referrals.new { token = referrals.auth.refresh_token {
 --     tenant = "contoso.onmicrosoft.com", client_id = "...", refresh_token = "..." } }
 local core = require "referrals.core"
+
+-- The token request: private to this module. Taken off the C module's table when this file
+-- loads (referrals/init.lua loads it before it copies the C module's functions).
+local post_form = core.post_form
+core.post_form = nil
 
 local M = {}
 
@@ -36,7 +42,7 @@ local function check(opts, name, required)
   end
 end
 
--- The options of the HTTP request itself, passed to core.post_form (referrals.new's names).
+-- The options of the HTTP request itself, passed to post_form (referrals.new's names).
 local HTTP_OPTIONS = { "timeout", "connect_timeout", "ca_file", "ca_path", "verify", "proxy",
   "retries", "retry_delay", "max_retry_delay", "user_agent" }
 
@@ -72,7 +78,7 @@ local function token_function(opts)
   local state = { refresh_token = opts.refresh_token }
 
   return function()
-    local status, answer = core.post_form(http, path, grant_form(opts, state))
+    local status, answer = post_form(http, path, grant_form(opts, state))
     if not status then error(tostring(answer), 0) end -- no answer: transport
     if type(answer) ~= "table" then fail(status, "token_response", "not a JSON object") end
     if status ~= 200 or type(answer.access_token) ~= "string" or answer.access_token == "" then

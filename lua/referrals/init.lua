@@ -3,14 +3,14 @@
 -- this file re-exports it and adds the helpers written in Lua.
 -- @module referrals
 local core = require "referrals.core"
+local auth = require "referrals.auth" -- first: it takes the token request off core
 local helpers = require "referrals.client" -- adds each, related, set_status, connect,
                                            -- create_shared to clients
 require "referrals.sync" -- adds sync (its plans have apply)
 
 local M = {}
 for k, v in pairs(core) do M[k] = v end
-M.post_form = nil -- the token request primitive of referrals.auth, not an API of its own
-M.auth = require "referrals.auth" -- token functions: refresh_token, password (spec §4)
+M.auth = auth -- token functions: refresh_token, password
 
 local error_mt = getmetatable(core.error { category = "validation", message = "" })
 
