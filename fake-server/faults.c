@@ -37,6 +37,7 @@ void fault_free(struct fault *f)
     free(f->retry_after);
     free(f->match_method);
     free(f->match_path);
+    free(f->close);
     free(f);
 }
 
@@ -55,6 +56,7 @@ static struct fault *fault_copy(const struct fault *f)
     c->retry_after = dup_or_null(f->retry_after);
     c->match_method = dup_or_null(f->match_method);
     c->match_path = dup_or_null(f->match_path);
+    c->close = dup_or_null(f->close);
     c->headers = xmalloc((f->nheaders ? f->nheaders : 1) * sizeof *c->headers);
     for (i = 0; i < f->nheaders; i++) {
         c->headers[i].name = xstrdup(f->headers[i].name);
@@ -199,6 +201,7 @@ static const struct field_rule {
     {"drop", BOOLEAN, offsetof(struct fault, drop), 0, 0},
     {"malformed", BOOLEAN, offsetof(struct fault, malformed), 0, 0},
     {"truncated", BOOLEAN, offsetof(struct fault, truncated), 0, 0},
+    {"close", TEXT, offsetof(struct fault, close), 0, 0},
 };
 
 static int parse_scalar(const struct field_rule *rule, const jv *v, struct fault *f,
@@ -249,6 +252,9 @@ static struct fault *parse_fault(const jv *spec, struct reply *r)
         rc = bad(r, "fault", "must be an object");
     for (i = 0; rc == 0 && i < spec->count; i++)
         rc = parse_field(spec->keys[i], spec->items[i], f, r);
+    if (rc == 0 && f->close && !fault_closes(f, "before_apply") &&
+        !fault_closes(f, "after_apply") && !fault_closes(f, "when_idle"))
+        rc = bad(r, "close", "must be \"before_apply\", \"after_apply\" or \"when_idle\"");
     if (rc < 0) {
         fault_free(f);
         return NULL;
@@ -276,6 +282,11 @@ long faults_add(struct faults *q, const jv *spec, struct reply *r)
     pthread_mutex_unlock(&q->lock);
     free(parsed);
     return (long)n;
+}
+
+int fault_closes(const struct fault *f, const char *when)
+{
+    return f && f->close && strcmp(f->close, when) == 0;
 }
 
 static int matches(const struct fault *f, const char *method, const char *path)

@@ -20,6 +20,7 @@ struct fault {
     int drop;           /* send part of the body, then close the connection */
     int malformed;      /* break the JSON syntax of the body */
     int truncated;      /* send only the first half of the body */
+    char *close;        /* "before_apply", "after_apply", "when_idle" or NULL (see README) */
     char *match_method; /* NULL = any method */
     char *match_path;   /* path prefix; NULL = any path under /v1.0/ */
     long remaining;     /* how many more requests it applies to */
@@ -41,5 +42,9 @@ long faults_add(struct faults *q, const jv *spec, struct reply *r);
 struct fault *faults_take(struct faults *q, const char *method, const char *path);
 
 void fault_free(struct fault *f);
+
+/* Whether f (may be NULL) closes the connection at when: "before_apply", "after_apply",
+ * "when_idle". */
+int fault_closes(const struct fault *f, const char *when);
 
 #endif

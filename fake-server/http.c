@@ -20,12 +20,13 @@
 #include "reply.h"
 
 struct request_ctx {
-    char *uri;     /* the request target exactly as received */
-    int started;   /* the headers have been seen */
-    int control;   /* a /_fake/ request: not recorded, counted or faulted */
-    int in_flight; /* counted in the in-flight statistics */
-    int too_large; /* the body exceeded MAX_BODY_BYTES and was discarded */
-    int answered;  /* a response is queued; ignore whatever still comes */
+    char *uri;           /* the request target exactly as received */
+    int started;         /* the headers have been seen */
+    int control;         /* a /_fake/ request: not recorded, counted or faulted */
+    int in_flight;       /* counted in the in-flight statistics */
+    int too_large;       /* the body exceeded MAX_BODY_BYTES and was discarded */
+    int answered;        /* a response is queued; ignore whatever still comes */
+    int close_when_idle; /* a fault: close the connection once the answer is out */
     strbuf body;
 };
 
@@ -51,10 +52,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct server *srv = cls;
     struct request_ctx *ctx = *con_cls;
-    (void)conn;
-    (void)why;
     if (!ctx)
         return;
+    if (ctx->close_when_idle && why == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+        /* The answer is out and the client believes the connection kept alive (no
+         * Connection: close): it finds the connection closed when it next wants it. */
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (info)
+            shutdown(info->connect_fd, SHUT_RDWR);
+    }
     if (ctx->in_flight) /* the client went away before we answered */
         reqlog_end(srv->log);
     sb_free(&ctx->body);
@@ -289,6 +296,8 @@ static enum MHD_Result answer(struct server *srv, struct MHD_Connection *conn,
     }
     if (fault && fault->status)
         fault_reply(fault, &rep);
+    else if (fault_closes(fault, "before_apply"))
+        ; /* recorded, never processed, never answered */
     else if (ctx->too_large)
         reply_error(&rep, 413, error_code_for_status(413), NULL,
                     "The request body is larger than %u bytes", MAX_BODY_BYTES);
@@ -302,7 +311,17 @@ static enum MHD_Result answer(struct server *srv, struct MHD_Connection *conn,
     if (srv->opt->verbose)
         fprintf(stderr, "%s %s -> %u%s\n", method, req.raw_path, rep.status,
                 fault ? " (fault)" : "");
-    ok = send_reply(srv, conn, ctx, &rep, fault && fault->drop);
+    ctx->close_when_idle = fault_closes(fault, "when_idle");
+    if (fault_closes(fault, "before_apply") || fault_closes(fault, "after_apply")) {
+        /* closed without a byte of answer (returning MHD_NO closes the connection) */
+        if (ctx->in_flight) {
+            reqlog_end(srv->log);
+            ctx->in_flight = 0;
+        }
+        ok = MHD_NO;
+    } else {
+        ok = send_reply(srv, conn, ctx, &rep, fault && fault->drop);
+    }
     reply_free(&rep);
     fault_free(fault);
     sb_free(&raw_path);
