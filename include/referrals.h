@@ -247,6 +247,8 @@ typedef struct referrals_error {
   double retry_after; /* seconds, or -1 */
   int retryable;      /* trying again later is safe and may succeed (408, 429, 5xx, network) */
   int attempts;       /* requests sent for the call, retries included; 0 when none was */
+  int in_doubt;       /* a write (POST, PATCH without If-Match) went out and no answer came:
+                         it may have been applied, and it is never sent again by itself */
 } referrals_error;
 
 /* Empties err (category REFERRALS_OK, no text, position and retry_after -1). */

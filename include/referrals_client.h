@@ -76,11 +76,14 @@ int referrals_client_set_token(referrals_client *c, const char *token, size_t le
 
 /* ---- the pipeline: token, retry, log (issue 4) ---------------------------------------- */
 
-/* Called before every attempt, with force set once after a 401: it may call
- * referrals_client_set_token (and decides itself whether its cached token is still good).
- * Returns REFERRALS_OK, or an error category with err filled; the operation then fails with
- * that error and sends nothing more. */
-typedef int (*referrals_token_fn)(void *ud, referrals_client *c, int force, referrals_error *err);
+/* Called before an attempt when the client has no token known to be good (the first call,
+ * and from five minutes before the last one expires: spec §4), and with force set once after
+ * a 401. It calls referrals_client_set_token and sets *expires_in to the seconds the token
+ * is good for (left at -1, unknown: it is asked again before the next attempt). Returns
+ * REFERRALS_OK, or an error category with err filled; the operation then fails with that
+ * error and sends nothing more. Bulk runs call it too, between transfers. */
+typedef int (*referrals_token_fn)(void *ud, referrals_client *c, int force, double *expires_in,
+                                  referrals_error *err);
 
 typedef enum referrals_event_kind {
   REFERRALS_EVENT_REQUEST,  /* an attempt is about to be sent */
@@ -93,6 +96,7 @@ typedef struct referrals_event {
   const char *method;           /* "GET", "POST", "PATCH" */
   const char *url;              /* the whole URL (ids and queries are not secrets) */
   int attempt;                  /* 1 for the first */
+  long index;                   /* the item's index in a bulk run (0-based), else -1 */
   long status;                  /* RESPONSE: the HTTP status, 0 when none arrived */
   double duration;              /* RESPONSE: seconds the attempt took */
   double delay;                 /* RETRY: seconds until the next attempt */
@@ -111,8 +115,9 @@ void referrals_client_set_hooks(referrals_client *c, referrals_token_fn token, r
                                 void *ud);
 
 /* The next operation (only) must end within seconds from when it starts, retries and waits
- * included: no wait reaching past it is begun, and each attempt's timeout is cut to what is
- * left. 0: none. */
+ * included: no attempt and no wait begins after it (a wait reaching past it is not begun),
+ * and each attempt's timeout is cut to what is left. 0: none. In a bulk run (unless its
+ * options give their own) it bounds each item, from the item's first attempt. */
 void referrals_client_set_deadline(referrals_client *c, double seconds);
 
 /* What the last request got back. body points into the client and stays valid until the
@@ -246,6 +251,8 @@ typedef struct referrals_bulk_options {
   referrals_http_version http_version; /* HTTP_2: multiplexed on one TLS connection (plain http
                                           stays HTTP/1.1); HTTP_1_1: one connection each */
   const referrals_retry_policy *retry; /* NULL: the client's (its options' retry) */
+  double deadline; /* seconds for each item from its first attempt; 0: the client's
+                      (referrals_client_set_deadline), else none */
   referrals_bulk_done_fn done;
   void *ud;
 } referrals_bulk_options;

@@ -14,7 +14,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -27,9 +26,9 @@ typedef struct slot {
   referrals_http *http;
   referrals_arena *arena; /* the decoded answer, until the done call returns */
   referrals_buffer url;   /* GET: the item's URL */
+  referrals_exchange x;   /* the item's way through the pipeline (pipeline.c) */
   int state;
   size_t item;
-  int attempt; /* 1 for the first */
   double wake; /* SLOT_WAITING: the monotonic time of the next attempt */
 } slot;
 
@@ -42,25 +41,20 @@ struct referrals_bulk {
 /* A run: what its loop needs at hand. */
 typedef struct run {
   referrals_client *c;
+  referrals_pipeline *p; /* the client's: its hooks, token cache and retry policy */
   referrals_bulk *b;
   referrals_bulk_op op;
   const referrals_bulk_item *items;
   size_t n, next; /* items to start from next on */
   unsigned used;  /* slots taking part */
   const referrals_bulk_options *o;
-  referrals_retry_policy policy;
+  double deadline; /* each item's, seconds from its first attempt; 0: none */
 } run;
 
 void referrals_bulk_options_init(referrals_bulk_options *o) {
   memset(o, 0, sizeof *o);
   o->concurrency = 8;
   o->http_version = REFERRALS_HTTP_1_1;
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Takes a running slot off the multi: its transfer is over or abandoned. */
@@ -139,53 +133,59 @@ static int set_version(run *r) {
   return mc == CURLM_OK;
 }
 
-/* A double in [0, 1) for the retry jitter; 0 (no wait) when the system has no randomness. */
-static double jitter(void) {
-  uint32_t u = 0;
-  if (referrals_random_bytes((unsigned char *)&u, sizeof u) != 0) return 0;
-  return (double)u / 4294967296.0;
-}
-
 /* The final result of the slot's item: the done call, then the slot is free again. */
 static int deliver(run *r, slot *s, int rc, const void *obj, referrals_error *err) {
-  err->attempts = s->attempt;
   s->state = SLOT_IDLE;
   return r->o->done ? r->o->done(r->o->ud, s->item, rc, obj, rc == REFERRALS_OK ? NULL : err) : 0;
 }
 
-/* Sends the slot's item (again). A request refused before sending (a bad id) is final. */
+/* Sends the slot's item (again), through the pipeline's stages before the transport (token,
+ * deadline) and its request event. A request refused before sending (a bad id) is final. */
 static int attempt(run *r, slot *s) {
   referrals_error err;
   referrals_error_clear(&err);
-  const referrals_bulk_item *it = &r->items[s->item];
-  referrals_request rq;
-  memset(&rq, 0, sizeof rq);
-  int rc = REFERRALS_OK;
+  int rc = referrals_pipeline_before(r->p, r->c, &s->x, &err);
+  if (rc != REFERRALS_OK) return deliver(r, s, rc, NULL, &err);
+  /* The token may have changed since the slot was made (the token stage's refresh). */
+  rc = referrals_http_share_token(s->http, referrals_client_http(r->c), &err);
+  if (rc == REFERRALS_OK) rc = referrals_http_start(s->http, &s->x.rq, &err);
+  CURL *e = referrals_http_easy(s->http);
+  if (rc == REFERRALS_OK) {
+    referrals_pipeline_sent(r->p, &s->x, s->http);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)s);
+    if (curl_multi_add_handle(r->b->multi, e) != CURLM_OK) rc = referrals_error_out_of_memory(&err);
+  }
+  if (rc != REFERRALS_OK) {
+    err.attempts = s->x.attempt - 1; /* this one was not sent */
+    return deliver(r, s, rc, NULL, &err);
+  }
+  s->state = SLOT_RUNNING;
+  return 0;
+}
+
+/* Gives the slot item i: its request, its exchange (the deadline counts from now). */
+static int start_item(run *r, slot *s, size_t i) {
+  const referrals_bulk_item *it = &r->items[i];
+  referrals_request rq = {.method = REFERRALS_GET};
+  referrals_error err;
+  referrals_error_clear(&err);
+  s->item = i;
   if (r->op == REFERRALS_BULK_CREATE) {
     rq.method = REFERRALS_POST;
     rq.url = referrals_client_collection(r->c);
     rq.body = it->data;
     rq.body_len = it->len;
+  } else if (referrals_client_item_url(r->c, &s->url, it->data, it->len, &err) != REFERRALS_OK) {
+    return deliver(r, s, (int)err.category, NULL, &err);
   } else {
-    rq.method = REFERRALS_GET;
-    rc = referrals_client_item_url(r->c, &s->url, it->data, it->len, &err);
     rq.url = s->url.data;
   }
-  /* The token may have changed since the slot was made (a token function's refresh). */
-  if (rc == REFERRALS_OK)
-    rc = referrals_http_share_token(s->http, referrals_client_http(r->c), &err);
-  if (rc == REFERRALS_OK) rc = referrals_http_start(s->http, &rq, &err);
-  CURL *e = referrals_http_easy(s->http);
-  if (rc == REFERRALS_OK) {
-    curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)s);
-    if (curl_multi_add_handle(r->b->multi, e) != CURLM_OK) rc = referrals_error_out_of_memory(&err);
-  }
-  if (rc != REFERRALS_OK) return deliver(r, s, rc, NULL, &err);
-  s->state = SLOT_RUNNING;
-  return 0;
+  referrals_exchange_init(&s->x, &rq, (long)i, r->deadline);
+  return attempt(r, s);
 }
 
-/* The slot's transfer ended with result: retried later, or delivered. */
+/* The slot's transfer ended with result: the pipeline's stages after the transport decide
+ * whether it is tried again; a create left in doubt is looked up (referrals_client_resolve). */
 static int finished(run *r, slot *s, CURLcode result) {
   detach(r->b, s);
   referrals_error err;
@@ -193,21 +193,24 @@ static int finished(run *r, slot *s, CURLcode result) {
   referrals_arena_reset(s->arena);
   void *obj = NULL;
   int rc = referrals_http_finish(s->http, result, &err);
-  const referrals_response *resp = referrals_http_response(s->http);
+  double delay = referrals_pipeline_after(r->p, &s->x, s->http, rc, &err);
+  if (delay >= 0) {
+    s->state = SLOT_WAITING;
+    s->wake = referrals_monotonic() + delay;
+    return 0;
+  }
+  int create = r->op == REFERRALS_BULK_CREATE;
   if (rc == REFERRALS_OK)
-    rc = referrals_client_answer(resp, &referrals_type_referral, r->op == REFERRALS_BULK_CREATE,
-                                 s->arena, &obj, &err);
-  if (rc != REFERRALS_OK && rc != REFERRALS_E_MEMORY) {
-    referrals_outcome outcome = {resp->status, referrals_http_failure(s->http)};
-    referrals_method method = r->op == REFERRALS_BULK_CREATE ? REFERRALS_POST : REFERRALS_GET;
-    double delay = referrals_retry_decide(&r->policy, s->attempt, method, 0, outcome,
-                                          resp->retry_after, -1, jitter());
-    if (delay >= 0) {
-      s->attempt++;
-      s->state = SLOT_WAITING;
-      s->wake = now() + delay;
-      return 0;
-    }
+    rc = referrals_client_answer(&s->x.rq, referrals_http_response(s->http),
+                                 &referrals_type_referral, create, s->arena, &obj, &err);
+  if (rc != REFERRALS_OK && err.in_doubt && create) {
+    const referrals_bulk_item *it = &r->items[s->item];
+    referrals_referral *found = NULL;
+    r->p->index = (long)s->item;
+    rc = referrals_client_resolve(r->c, it->data, it->len, s->x.deadline, s->x.start, s->arena,
+                                  &found, &err);
+    r->p->index = -1;
+    obj = found;
   }
   return deliver(r, s, rc, obj, &err);
 }
@@ -216,17 +219,16 @@ static int finished(run *r, slot *s, CURLcode result) {
  * milliseconds until the next wake (MAX_POLL_MS when none), or via *stop the done callback's
  * nonzero value. */
 static long schedule(run *r, int *stop) {
-  double t = now(), next_wake = t + MAX_POLL_MS / 1000.0;
+  double t = referrals_monotonic(), next_wake = t + MAX_POLL_MS / 1000.0;
   for (unsigned i = 0; i < r->used && !*stop; i++) {
     slot *s = &r->b->slots[i];
-    if (s->state == SLOT_WAITING && s->wake <= t) {
-      *stop = attempt(r, s);
-    } else if (s->state == SLOT_IDLE) {
+    if (s->state == SLOT_WAITING && s->wake <= t) *stop = attempt(r, s);
+    /* An item that ends at once (a bad id, a token failure) frees the slot again: it takes
+     * the next one, so no item is left behind when a whole pass fails locally. */
+    while (s->state == SLOT_IDLE && !*stop) {
       while (r->next < r->n && !r->items[r->next].data) r->next++;
-      if (r->next == r->n) continue;
-      s->item = r->next++;
-      s->attempt = 1;
-      *stop = attempt(r, s);
+      if (r->next == r->n) break;
+      *stop = start_item(r, s, r->next++);
     }
     if (s->state == SLOT_WAITING && s->wake < next_wake) next_wake = s->wake;
   }
@@ -266,17 +268,27 @@ int referrals_bulk_run(referrals_client *c, referrals_bulk_op op, const referral
   if (o->concurrency < 1 || o->concurrency > MAX_CONCURRENCY)
     return referrals_error_set(err, REFERRALS_E_VALIDATION, "concurrency", "concurrency",
                                "concurrency: 1 to %d expected", MAX_CONCURRENCY);
-  run r = {c, NULL, op, items, n, 0, slots_wanted(items, n, o->concurrency), o, {0, 0, 0}};
-  r.policy = o->retry ? *o->retry : *referrals_client_retry_policy(c);
+  referrals_pipeline *p = referrals_client_pipeline(c);
+  run r = {.c = c,
+           .p = p,
+           .op = op,
+           .items = items,
+           .n = n,
+           .used = slots_wanted(items, n, o->concurrency),
+           .o = o,
+           .deadline = o->deadline > 0 ? o->deadline : p->deadline};
+  p->deadline = 0; /* used up, as by a sequential operation */
   if (r.used == 0) return REFERRALS_OK;
   if (!(r.b = bulk_ready(c, r.used, err))) return (int)err->category;
   if (!set_version(&r))
     return referrals_error_set(err, REFERRALS_E_VALIDATION, "http_version", "http_version",
                                "http_version: this libcurl has no HTTP/2");
+  referrals_retry_policy policy = p->policy; /* the run's own, when its options give one */
+  if (o->retry) p->policy = *o->retry;
   int stop = 0, reaped, running;
   for (;;) {
     long wait_ms = schedule(&r, &stop);
-    if (stop || !busy(&r)) break;
+    if (stop || (!busy(&r) && r.next == r.n)) break;
     if (curl_multi_perform(r.b->multi, &running) != CURLM_OK) {
       stop = referrals_error_out_of_memory(err);
       break;
@@ -287,5 +299,6 @@ int referrals_bulk_run(referrals_client *c, referrals_bulk_op op, const referral
     if (!reaped && wait_ms > 0) curl_multi_poll(r.b->multi, NULL, 0, (int)wait_ms, NULL);
   }
   for (unsigned i = 0; i < r.used; i++) detach(r.b, &r.b->slots[i]);
+  p->policy = policy;
   return stop;
 }

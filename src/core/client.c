@@ -55,6 +55,7 @@ referrals_client *referrals_client_new(const referrals_client_options *o, referr
   }
   referrals_buffer_init(&c->url);
   c->pipeline.policy = o->retry;
+  c->pipeline.index = -1;
   if (referrals_base_url_parse(o->base_url ? o->base_url : REFERRALS_DEFAULT_BASE_URL, &c->base,
                                err) != REFERRALS_OK ||
       !(c->http = referrals_http_new(o, err))) {
@@ -125,8 +126,8 @@ static int json_content_type(const char *type) {
   return strncasecmp(type, want, n) == 0 && (type[n] == '\0' || type[n] == ';' || type[n] == ' ');
 }
 
-int referrals_client_answer(const referrals_response *r, const referrals_type *t, int body_optional,
-                            referrals_arena *a, void **out, referrals_error *err) {
+static int answer(const referrals_response *r, const referrals_type *t, int body_optional,
+                  referrals_arena *a, void **out, referrals_error *err) {
   *out = NULL;
   if (r->status < 200 || r->status > 299) return status_error(r, err);
   if (r->body_len == 0 && body_optional) return REFERRALS_OK;
@@ -145,15 +146,11 @@ int referrals_client_answer(const referrals_response *r, const referrals_type *t
   return rc;
 }
 
-/* Sends rq and reads the answer (referrals_client_answer). */
-static int exchange(referrals_client *c, const referrals_request *rq, const referrals_type *t,
-                    int body_optional, referrals_arena *a, void **out, referrals_error *err) {
-  *out = NULL;
-  int rc = referrals_pipeline_run(&c->pipeline, c, c->http, rq, err);
-  if (rc != REFERRALS_OK) return rc;
+int referrals_client_answer(const referrals_request *rq, const referrals_response *r,
+                            const referrals_type *t, int body_optional, referrals_arena *a,
+                            void **out, referrals_error *err) {
   int attempts = err->attempts;
-  const referrals_response *r = referrals_http_response(c->http);
-  rc = referrals_client_answer(r, t, body_optional, a, out, err);
+  int rc = answer(r, t, body_optional, a, out, err);
   if (rc != REFERRALS_OK) {
     /* Worth trying again only where the retry rules allow it: a 2xx that does not read was
      * processed, so never (issue 4: never risk a duplicate). */
@@ -163,6 +160,16 @@ static int exchange(referrals_client *c, const referrals_request *rq, const refe
                      referrals_retry_allowed(rq->method, rq->if_match != NULL, outcome);
   }
   return rc;
+}
+
+/* Sends rq through the pipeline and reads the answer (referrals_client_answer). */
+static int exchange(referrals_client *c, const referrals_request *rq, const referrals_type *t,
+                    int body_optional, referrals_arena *a, void **out, referrals_error *err) {
+  *out = NULL;
+  int rc = referrals_pipeline_run(&c->pipeline, c, c->http, rq, err);
+  if (rc != REFERRALS_OK) return rc;
+  return referrals_client_answer(rq, referrals_http_response(c->http), t, body_optional, a, out,
+                                 err);
 }
 
 int referrals_client_item_url(const referrals_client *c, referrals_buffer *url, const char *id,
@@ -184,18 +191,106 @@ static int item_url(referrals_client *c, const char *id, size_t len, referrals_e
 
 const char *referrals_client_collection(const referrals_client *c) { return c->collection; }
 
-const referrals_retry_policy *referrals_client_retry_policy(const referrals_client *c) {
-  return &c->pipeline.policy;
-}
+referrals_pipeline *referrals_client_pipeline(referrals_client *c) { return &c->pipeline; }
 
 /* ---- operations (spec §1) ----------------------------------------------------------------- */
 
 int referrals_create(referrals_client *c, const char *json, size_t len, referrals_arena *a,
                      referrals_referral **out, referrals_error *err) {
-  referrals_request rq = {REFERRALS_POST, c->collection, json, len, NULL, 0, 0, 0, 0};
+  referrals_request rq = {
+      .method = REFERRALS_POST, .url = c->collection, .body = json, .body_len = len};
+  double deadline = c->pipeline.deadline, start = referrals_monotonic();
   void *obj;
   int rc = exchange(c, &rq, &referrals_type_referral, 1, a, &obj, err);
   *out = obj;
+  if (rc != REFERRALS_OK && err->in_doubt)
+    rc = referrals_client_resolve(c, json, len, deadline, start, a, out, err);
+  return rc;
+}
+
+/* ---- an unknown outcome, resolved (issue 12) ------------------------------------------- */
+
+/* The documented filters (spec §1.2) do not include externalReferenceId, so the lookup asks
+ * for the newest referrals (createdDateTime desc; one page, at most 100) and compares
+ * locally; an engagementId, which is filterable, narrows the list. */
+#define RESOLVE_TOP 100
+
+static int same_text(const referrals_value *a, const referrals_value *b) {
+  if (a->state != REFERRALS_SET || b->state != REFERRALS_SET) return a->state == b->state;
+  return a->len == b->len && memcmp(a->as.string, b->as.string, a->len) == 0;
+}
+
+static uint32_t count_of(const referrals_value *v) {
+  return v->state == REFERRALS_SET ? v->len : 0;
+}
+
+/* Whether found can be the referral sent: the same externalReferenceId and type, and the
+ * same targets (the two halves of a shared referral differ there, spec §3.2). */
+static int is_the_one(const referrals_referral *sent, const referrals_referral *found) {
+  if (!same_text(&sent->externalReferenceId, &found->externalReferenceId) ||
+      !same_text(&sent->type, &found->type) || count_of(&sent->target) != count_of(&found->target))
+    return 0;
+  for (uint32_t i = 0; i < count_of(&sent->target); i++) {
+    const referrals_target *x = sent->target.as.items[i].as.object;
+    const referrals_target *y = found->target.as.items[i].as.object;
+    if (!x || !y) {
+      if (x != y) return 0;
+    } else if (!same_text(&x->type, &y->type) || !same_text(&x->id, &y->id)) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+int referrals_client_resolve(referrals_client *c, const char *json, size_t len, double deadline,
+                             double start, referrals_arena *a, referrals_referral **out,
+                             referrals_error *err) {
+  int rc = (int)err->category;
+  *out = NULL;
+  double left = referrals_deadline_left(deadline, start);
+  if (!err->in_doubt || left == 0) return rc; /* no lookup begins after the deadline */
+  referrals_error lookup;
+  referrals_error_clear(&lookup);
+  void *decoded = NULL;
+  if (referrals_decode(&referrals_type_referral, json, len, a, &decoded, &lookup) != REFERRALS_OK)
+    return rc;
+  const referrals_referral *sent = decoded;
+  if (sent->externalReferenceId.state != REFERRALS_SET) return rc;
+  referrals_buffer filter;
+  referrals_buffer_init(&filter);
+  if (sent->engagementId.state == REFERRALS_SET)
+    referrals_filter_eq(&filter, "engagementId", 12, sent->engagementId.as.string,
+                        sent->engagementId.len, &lookup);
+  referrals_query q = {.filter = filter.len ? filter.data : NULL,
+                       .orderby = "createdDateTime desc",
+                       .top = RESOLVE_TOP};
+  referrals_page *page = NULL;
+  c->pipeline.deadline = left > 0 ? left : 0;
+  int found = 0;
+  if (!filter.failed && referrals_list(c, &q, a, &page, &lookup) == REFERRALS_OK && page) {
+    for (uint32_t i = 0; i < count_of(&page->value); i++) {
+      const referrals_referral *r = page->value.as.items[i].as.object;
+      if (page->value.as.items[i].state == REFERRALS_SET && r && is_the_one(sent, r)) {
+        found++;
+        *out = (referrals_referral *)r;
+      }
+    }
+  }
+  referrals_buffer_free(&filter);
+  if (found == 1) {
+    int attempts = err->attempts;
+    referrals_error_clear(err);
+    err->attempts = attempts;
+    return REFERRALS_OK;
+  }
+  *out = NULL;
+  size_t n = strlen(err->message);
+  if (found)
+    snprintf(err->message + n, sizeof err->message - n,
+             " (%d referrals carry its externalReferenceId)", found);
+  else
+    snprintf(err->message + n, sizeof err->message - n,
+             " (none with its externalReferenceId was found)");
   return rc;
 }
 

@@ -62,7 +62,11 @@ struct referrals_http {
   referrals_buffer url_text; /* ... and as text, to see whether the next one differs */
   referrals_buffer if_match;
   referrals_buffer body;
-  size_t max_body; /* the max_response option */
+  const char *upload; /* the request body, handed to libcurl by on_read */
+  size_t upload_len, upload_pos;
+  int upload_rewindable; /* a replay cannot apply twice: GET, PATCH with If-Match */
+  int rewind_refused;    /* libcurl wanted to send a write again: on_seek said no */
+  size_t max_body;       /* the max_response option */
   int body_too_large;
   long timeout_ms; /* the timeout option */
   referrals_retry_after retry_after;
@@ -102,6 +106,34 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud) {
   }
   referrals_buffer_append(&h->body, data, len);
   return h->body.failed ? 0 : len;
+}
+
+/* The request body goes out through on_read, not CURLOPT_POSTFIELDS, so that libcurl has
+ * to ask on_seek before it sends it a second time: it does so when a reused connection died
+ * before a byte of the answer came ("Connection died, retrying a fresh connect"). The
+ * service may have applied that request (issue 12), and a POST or a PATCH without If-Match
+ * must never be applied twice: on_seek refuses, libcurl stops with
+ * CURLE_SEND_FAIL_REWIND, and the outcome is in doubt. A rewind before anything went out
+ * changes nothing and is allowed. */
+static size_t on_read(char *out, size_t size, size_t n, void *ud) {
+  referrals_http *h = ud;
+  size_t len = h->upload_len - h->upload_pos;
+  if (len > size * n) len = size * n;
+  memcpy(out, h->upload + h->upload_pos, len);
+  h->upload_pos += len;
+  return len;
+}
+
+static int on_seek(void *ud, curl_off_t offset, int origin) {
+  referrals_http *h = ud;
+  if (origin != SEEK_SET || offset < 0 || (curl_off_t)h->upload_len < offset)
+    return CURL_SEEKFUNC_CANTSEEK;
+  if (h->upload_pos > 0 && !h->upload_rewindable) {
+    h->rewind_refused = 1;
+    return CURL_SEEKFUNC_FAIL;
+  }
+  h->upload_pos = (size_t)offset;
+  return CURL_SEEKFUNC_OK;
 }
 
 static void copy_header(char *dst, size_t size, const char *value, size_t len) {
@@ -173,6 +205,8 @@ static CURLcode bind_self(referrals_http *h) {
   SETOPT(CURLOPT_ERRORBUFFER, h->errbuf);
   SETOPT(CURLOPT_WRITEDATA, h);
   SETOPT(CURLOPT_HEADERDATA, h);
+  SETOPT(CURLOPT_READDATA, h);
+  SETOPT(CURLOPT_SEEKDATA, h);
   SETOPT(CURLOPT_HTTPHEADER, &h->headers[H_CONTENT_TYPE]); /* the first node, always */
   SETOPT(CURLOPT_CURLU, h->url);
   return rc;
@@ -186,6 +220,8 @@ static CURLcode configure(referrals_http *h, const referrals_client_options *o) 
   SETOPT(CURLOPT_NOSIGNAL, 1L);
   SETOPT(CURLOPT_WRITEFUNCTION, on_body);
   SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+  SETOPT(CURLOPT_READFUNCTION, on_read);
+  SETOPT(CURLOPT_SEEKFUNCTION, on_seek);
   SETOPT(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(o->connect_timeout));
   SETOPT(CURLOPT_SSL_VERIFYPEER, o->verify ? 1L : 0L);
   SETOPT(CURLOPT_SSL_VERIFYHOST, o->verify ? 2L : 0L);
@@ -384,12 +420,17 @@ static CURLcode set_url(referrals_http *h, const char *url) {
 
 static CURLcode set_method(referrals_http *h, const referrals_request *rq) {
   CURLcode rc = CURLE_OK;
+  h->upload = rq->body ? rq->body : "";
+  h->upload_len = rq->body ? rq->body_len : 0;
+  h->upload_pos = 0;
+  h->upload_rewindable = rq->method == REFERRALS_GET || rq->if_match != NULL;
+  h->rewind_refused = 0;
   if (rq->method == REFERRALS_GET) {
     SETOPT(CURLOPT_HTTPGET, 1L);
   } else {
-    /* POSTFIELDS is not copied: the body stays the caller's until perform returns. */
-    SETOPT(CURLOPT_POSTFIELDS, rq->body);
-    SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+    /* The body stays the caller's until the transfer ends; on_read hands it over. */
+    SETOPT(CURLOPT_POST, 1L);
+    SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)h->upload_len);
   }
   SETOPT(CURLOPT_CUSTOMREQUEST, rq->method == REFERRALS_PATCH ? "PATCH" : NULL);
   if (rc == CURLE_OK) rc = set_url(h, rq->url);
@@ -445,6 +486,13 @@ static int transport_error(referrals_http *h, CURLcode rc, referrals_error *err)
   char code[24];
   snprintf(code, sizeof code, "CURL_%d", (int)rc);
   int transient = 0;
+  if (h->rewind_refused) {
+    h->failure = REFERRALS_FAIL_AFTER_SEND;
+    referrals_error_set(err, REFERRALS_E_TRANSPORT, "NO_ANSWER", NULL,
+                        "the connection closed after the request was sent, before any answer");
+    err->retryable = 0;
+    return REFERRALS_E_TRANSPORT;
+  }
   for (size_t i = 0; i < sizeof transport_codes / sizeof transport_codes[0]; i++) {
     if (transport_codes[i].curl == rc) {
       snprintf(code, sizeof code, "%s", transport_codes[i].code);

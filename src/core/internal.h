@@ -67,33 +67,75 @@ referrals_http *referrals_client_http(referrals_client *c);
 /* Where the client keeps its bulk state: made lazily by bulk.c, freed with the client. */
 referrals_bulk **referrals_client_bulk(referrals_client *c);
 const char *referrals_client_collection(const referrals_client *c);
-/* The retry policy of the client's options: bulk runs follow it too. */
-const referrals_retry_policy *referrals_client_retry_policy(const referrals_client *c);
 /* url = the URL of the referral id (checked: a validation error "id", then percent-encoded). */
 int referrals_client_item_url(const referrals_client *c, referrals_buffer *url, const char *id,
                               size_t len, referrals_error *err);
-/* What an answer means: a 2xx body decoded as a t into *out (an empty one is fine when
- * body_optional, *out NULL), any other status the error record (spec §5). */
-int referrals_client_answer(const referrals_response *r, const referrals_type *t, int body_optional,
-                            referrals_arena *a, void **out, referrals_error *err);
+/* What the answer r to rq means: a 2xx body decoded as a t into *out (an empty one is fine
+ * when body_optional, *out NULL), any other status the error record (spec §5), with
+ * retryable as the retry rules say (err->attempts kept). */
+int referrals_client_answer(const referrals_request *rq, const referrals_response *r,
+                            const referrals_type *t, int body_optional, referrals_arena *a,
+                            void **out, referrals_error *err);
 
-/* ---- pipeline.c: token -> retry -> log -> transport (issue 4) -------------------------- */
+/* ---- pipeline.c: token -> retry/deadline -> log -> transport (issues 4, 12) ------------ */
 
 typedef struct referrals_pipeline {
   referrals_retry_policy policy;
   referrals_token_fn token; /* NULL: the token set is used as it is */
   referrals_log_fn log;
   void *ud;
-  double deadline; /* the next operation's (referrals_client_set_deadline), 0: none */
+  double deadline;    /* the next operation's (referrals_client_set_deadline), 0: none */
+  double token_until; /* monotonic time until which the token hook's token is reused */
+  long index;         /* the item index sequential runs give their events: -1, or the bulk
+                         item an in-doubt lookup is made for */
 } referrals_pipeline;
 
-/* Sends rq over h, asking p's token hook before each attempt and once more (force) after a
- * 401, retrying as referrals_retry_decide says, telling p's log hook each event. Returns as
- * referrals_http_perform: REFERRALS_OK when an answer arrived (any status: the last one),
- * else the failure, with err->attempts and err->retryable (referrals_retry_allowed) set.
- * The deadline is used up: the next operation has none unless set again. */
+/* One request's way through the stages: a sequential call, or one item of a bulk run. */
+typedef struct referrals_exchange {
+  referrals_request rq; /* its timeout is set before each attempt (the deadline's rest) */
+  long index;           /* the bulk item's index (0-based), -1 for a sequential call */
+  double start;         /* monotonic: when the call or the item began */
+  double deadline;      /* seconds from start, 0: none */
+  double began;         /* monotonic: when the current attempt began */
+  int attempt;          /* the current attempt, 1 for the first */
+  int retries, refreshed, force;
+} referrals_exchange;
+
+double referrals_monotonic(void);
+/* The seconds left of a deadline (seconds from start; 0 none): -1 when there is none, 0 once
+ * it has passed. Every deadline decision is taken from this one function. */
+double referrals_deadline_left(double deadline, double start);
+
+void referrals_exchange_init(referrals_exchange *x, const referrals_request *rq, long index,
+                             double deadline);
+/* Before an attempt: the token stage (the hook, cached; forced after a 401), then the
+ * deadline stage (no attempt begins after it; the attempt's timeout is what is left).
+ * REFERRALS_OK, or the error that ends the exchange (err->attempts set). */
+int referrals_pipeline_before(referrals_pipeline *p, referrals_client *c, referrals_exchange *x,
+                              referrals_error *err);
+/* The request event, once the transport has the request (referrals_http_start). */
+void referrals_pipeline_sent(referrals_pipeline *p, referrals_exchange *x, referrals_http *h);
+/* After the attempt ended with rc (referrals_http_finish): the response event, the 401 rule
+ * and the retry decision. Returns the seconds to wait before the next attempt (the retry
+ * event told), or -1 when rc is final: err->attempts, retryable and in_doubt set. */
+double referrals_pipeline_after(referrals_pipeline *p, referrals_exchange *x, referrals_http *h,
+                                int rc, referrals_error *err);
+/* The stages in a loop over h, waiting between attempts: returns as referrals_http_perform
+ * (REFERRALS_OK when an answer arrived, any status: the last one), else the failure. The
+ * deadline is used up: the next operation has none unless set again. */
 int referrals_pipeline_run(referrals_pipeline *p, referrals_client *c, referrals_http *h,
                            const referrals_request *rq, referrals_error *err);
+
+/* When a create is in doubt (err->in_doubt) and json[0..len) carries externalReferenceId:
+ * lists the referrals with that externalReferenceId (and the request's engagementId, when it
+ * has one); when exactly one exists it is *out and REFERRALS_OK is returned, as if the
+ * answer had arrived. Otherwise err stays as it was, in doubt, and its category is returned.
+ * The lookup runs through the pipeline with the deadline's rest (deadline from start). */
+int referrals_client_resolve(referrals_client *c, const char *json, size_t len, double deadline,
+                             double start, referrals_arena *a, referrals_referral **out,
+                             referrals_error *err);
+/* The client's pipeline: bulk runs use its hooks, token cache and retry policy. */
+referrals_pipeline *referrals_client_pipeline(referrals_client *c);
 
 /* ---- url.c ----------------------------------------------------------------------------- */
 

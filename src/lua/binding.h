@@ -101,12 +101,29 @@ int referrals_encode_table(lua_State *L, referrals_ctx *ctx, int idx, int mode);
 /* client.c: referrals.new, referrals.Client (the methods), referrals.error. Expects the
  * shared context on top of the stack and leaves it there. */
 void referrals_client_open(lua_State *L, int module);
-/* The client at 1, open and holding a current token (the token function runs under
- * lua_pcall); else an error in ctx->err ("closed", "auth"). */
-int referrals_client_ready(lua_State *L, referrals_ctx *ctx, referrals_client **out);
-/* hold: marks the client at 1 as used by a bulk run, so that close() waits for the run's end;
- * returns 0 when a run holds it already. Unhold: closes it if close() came meanwhile. */
-int referrals_client_hold(lua_State *L, int hold);
+/* One operation of the client at 1 (a sequential call or a bulk run): the Lua side of the
+ * core's pipeline hooks (the token and log functions, under lua_pcall). */
+typedef struct referrals_call {
+  lua_State *L;
+  void *lc;       /* client.c's state of the client */
+  int held;       /* begin held the client */
+  int log_failed; /* the log function raised: not called again during the call */
+} referrals_call;
+/* Before the C call: the client at 1 open and not in use (a token or log function of a call
+ * on it, or a progress function of a run, may not start another: "busy"), held, its hooks
+ * pointed at k and its deadline set (0: the client's opts.deadline). Else an error in
+ * ctx->err ("closed", "busy") and *out NULL. */
+int referrals_call_begin(lua_State *L, referrals_ctx *ctx, double deadline, referrals_call *k,
+                         referrals_client **out);
+/* After the C call, before anything is pushed: the hooks unset, the client let go (a close()
+ * from a callback takes effect now). */
+void referrals_call_end(lua_State *L, referrals_call *k);
+/* The call's results (referrals_ctx_finish); a log function's error is reported once, on
+ * stderr (warn on 5.4), never in place of the results. */
+int referrals_call_finish(lua_State *L, referrals_ctx *ctx, referrals_call *k, int rc);
+/* The seconds of opts.deadline of the table at idx (raises on a wrong value), else the
+ * client's (the client at 1). */
+double referrals_call_deadline(lua_State *L, int idx);
 /* bulk.c: client:create_many, client:get_many. */
 int referrals_l_create_many(lua_State *L);
 int referrals_l_get_many(lua_State *L);

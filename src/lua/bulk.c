@@ -94,6 +94,9 @@ static void read_options(lua_State *L, referrals_bulk_options *o) {
       luaL_argcheck(L, strcmp(v, "1.1") == 0 || strcmp(v, "2") == 0, 3,
                     "opts.http_version: \"1.1\" or \"2\" expected");
       o->http_version = v[0] == '2' ? REFERRALS_HTTP_2 : REFERRALS_HTTP_1_1;
+    } else if (strcmp(key, "deadline") == 0) {
+      lua_Number v = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : -1;
+      luaL_argcheck(L, v >= 0 && v <= 1e9, 3, "opts.deadline: seconds from 0 to 1e9 expected");
     } else if (strcmp(key, "progress") == 0) {
       luaL_argcheck(L, lua_type(L, -1) == LUA_TFUNCTION, 3, "opts.progress: function expected");
       lua_pushvalue(L, -1);
@@ -175,21 +178,21 @@ static int many_call(lua_State *L, referrals_bulk_op op) {
   referrals_ctx *ctx = referrals_ctx_acquire(L); /* may push a fresh context: above A_STORE */
   many m = {L, ctx, 0, n, !lua_isnil(L, A_PROGRESS)};
   m.done = prepare(L, ctx, op, items, n);
+  double deadline = referrals_call_deadline(L, A_OPTS); /* each item's */
   referrals_client *c = NULL;
-  int rc = referrals_client_ready(L, ctx, &c);
-  /* Held only while the core runs, whose callbacks are all under lua_pcall: anything that
-   * may raise (a memory error) happens before or after, so it cannot leave the client held. */
-  if (rc == REFERRALS_OK && !referrals_client_hold(L, 1))
-    rc = referrals_error_set(&ctx->err, REFERRALS_E_VALIDATION, "busy", NULL,
-                             "the client is in use (a create_many, get_many or another call)");
+  referrals_call k = {L, NULL, 0, 0};
+  /* Held while the core runs, whose callbacks (token, log, done) are all under lua_pcall:
+   * anything that may raise (a memory error) happens before or after, so it cannot leave
+   * the client held. */
+  int rc = referrals_call_begin(L, ctx, deadline, &k, &c);
   if (rc == REFERRALS_OK) {
     o.done = on_done;
     o.ud = &m;
     rc = referrals_bulk_run(c, op, items, n, &o, &ctx->err);
-    referrals_client_hold(L, 0);
   }
+  referrals_call_end(L, &k);
   if (rc == REFERRALS_OK) lua_pushvalue(L, A_RESULTS);
-  return referrals_ctx_finish(L, ctx, rc);
+  return referrals_call_finish(L, ctx, &k, rc);
 }
 
 int referrals_l_create_many(lua_State *L) { return many_call(L, REFERRALS_BULK_CREATE); }

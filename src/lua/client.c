@@ -30,6 +30,7 @@
 #define USERVALUE_SLOTS 5
 
 static int call_hook(lua_State *L);
+static int referrals_client_hold(lua_State *L, int hold);
 #if LUA_VERSION_NUM < 502
 #define get_uservalue(L, i) lua_getfenv((L), (i))
 #define set_uservalue(L, i) lua_setfenv((L), (i))
@@ -38,14 +39,10 @@ static int call_hook(lua_State *L);
 #define set_uservalue(L, i) lua_setuservalue((L), (i))
 #endif
 
-/* spec §4: refresh a token about five minutes before it expires. */
-#define TOKEN_MARGIN 300.0
-
 typedef struct lclient {
   referrals_client *c; /* NULL once closed */
   int token_fn;        /* the token is a function's */
-  double token_until;  /* monotonic seconds until which the function's token is reused */
-  int held;            /* a bulk run is using the client (bulk.c) */
+  int held;            /* an operation or a bulk run is using the client */
   int close_pending;   /* close() was called during that run: the run's end closes */
   int log_fn;          /* opts.log is set */
   double deadline;     /* opts.deadline: every call's, unless the call gives its own; 0 none */
@@ -54,12 +51,6 @@ typedef struct lclient {
 /* Once per operation, whose helpers take its result: luaL_checkudata looks the metatable up
  * in the registry by name each time. */
 static lclient *check_client(lua_State *L) { return luaL_checkudata(L, 1, CLIENT_MT); }
-
-static double monotonic_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- referrals.new(opts) ------------------------------------------------------------------- */
 
@@ -140,11 +131,11 @@ static double expires_in(lua_State *L, int idx) {
   return end != s && *end == '\0' ? d : -1;
 }
 
-/* Calls the token function, under lua_pcall, when its last token is not to be reused, or
- * with { force = true } after a 401 (spec §4). Failures are category "auth"; the messages
- * never quote a token. */
-static int refresh_token(lua_State *L, lclient *lc, int force, referrals_error *err) {
-  if (!lc->token_fn || (!force && monotonic_now() < lc->token_until)) return REFERRALS_OK;
+/* Calls the token function under lua_pcall, with { force = true } after a 401 (spec §4);
+ * the core's token stage decides when (it caches by *expires_in). Failures are category
+ * "auth"; the messages never quote a token. */
+static int refresh_token(lua_State *L, lclient *lc, int force, double *ttl, referrals_error *err) {
+  if (!lc->token_fn) return REFERRALS_OK;
   get_uservalue(L, 1);
   lua_rawgeti(L, -1, TOKEN_FN);
   lua_remove(L, -2);
@@ -165,39 +156,19 @@ static int refresh_token(lua_State *L, lclient *lc, int force, referrals_error *
     rc =
         referrals_error_set(err, REFERRALS_E_AUTH, "token", NULL,
                             "the token function returned a %s, not a string", luaL_typename(L, -2));
-  } else if (lc->c) { /* the function may have closed the client (outside an operation) */
+  } else {
     size_t len;
     const char *token = lua_tolstring(L, -2, &len);
-    rc = referrals_client_set_token(lc->c, token, len, err);
-    double ttl = expires_in(L, -1);
-    lc->token_until =
-        rc == REFERRALS_OK && ttl > TOKEN_MARGIN ? monotonic_now() + ttl - TOKEN_MARGIN : 0;
+    rc = referrals_client_set_token(lc->c, token, len, err); /* held: close() waits */
+    *ttl = expires_in(L, -1);
   }
   lua_pop(L, 2);
   return rc;
 }
 
-/* The client at 1, open and holding a current token. */
-static int ready(lua_State *L, referrals_ctx *ctx, referrals_client **out) {
-  lclient *lc = check_client(L);
-  *out = NULL;
-  if (!lc->c) return closed_error(ctx);
-  int rc = refresh_token(L, lc, 0, &ctx->err);
-  if (rc != REFERRALS_OK) return rc;
-  if (!lc->c) return closed_error(ctx);
-  *out = lc->c;
-  return REFERRALS_OK;
-}
-
 /* ---- one operation's hooks (the pipeline of issue 4, referrals_client_set_hooks) ----------- */
 
-/* The Lua state of the call the pipeline runs for, and whether its log function raised. */
-typedef struct call {
-  lua_State *L;
-  lclient *lc;
-  int held;       /* begin() held the client */
-  int log_failed; /* the error is in the uservalue's LOG_ERROR, raised by conclude() */
-} call;
+typedef referrals_call call; /* the error of a log function is in the uservalue's LOG_ERROR */
 
 /* Calls the log function: 1 = the function, 2 = the event (light userdata). */
 static int call_log(lua_State *L) {
@@ -208,8 +179,8 @@ static int call_log(lua_State *L) {
   return 0;
 }
 
-/* A log function that raises is not called again during the call; its error is raised once
- * the operation is over (never across libcurl, Lua-cURLv3's rule). */
+/* A log function that raises is not called again during the call; its error is reported
+ * once the operation is over (referrals_call_finish). */
 static void run_log(lua_State *L, call *k, const referrals_event *ev) {
   lua_pushcfunction(L, call_log);
   get_uservalue(L, 1);
@@ -232,6 +203,7 @@ typedef struct hook_job {
   call *k;
   const referrals_event *ev; /* the log hook's event; NULL for the token hook */
   int force;
+  double *expires_in;
   referrals_error *err;
   int rc;
 } hook_job;
@@ -243,7 +215,7 @@ static int call_hook(lua_State *L) {
   if (j->ev)
     run_log(L, j->k, j->ev);
   else
-    j->rc = refresh_token(L, j->k->lc, j->force, j->err);
+    j->rc = refresh_token(L, j->k->lc, j->force, j->expires_in, j->err);
   return 0;
 }
 
@@ -260,9 +232,10 @@ static void run_hook(hook_job *j) {
   if (j->err) j->rc = referrals_error_out_of_memory(j->err);
 }
 
-static int token_hook(void *ud, referrals_client *c, int force, referrals_error *err) {
+static int token_hook(void *ud, referrals_client *c, int force, double *expires_in,
+                      referrals_error *err) {
   (void)c; /* the client of the call's lclient */
-  hook_job j = {ud, NULL, force, err, REFERRALS_OK};
+  hook_job j = {ud, NULL, force, expires_in, err, REFERRALS_OK};
   run_hook(&j);
   return j.rc;
 }
@@ -270,13 +243,12 @@ static int token_hook(void *ud, referrals_client *c, int force, referrals_error 
 static void log_hook(void *ud, const referrals_event *ev) {
   call *k = ud;
   if (k->log_failed) return;
-  hook_job j = {k, ev, 0, NULL, REFERRALS_OK};
+  hook_job j = {k, ev, 0, NULL, NULL, REFERRALS_OK};
   run_hook(&j);
 }
 
-/* The deadline of a call: opts.deadline of the table at idx (read before the context is
- * taken, as it may raise), else the client's. */
-static double call_deadline(lua_State *L, const lclient *lc, int idx) {
+double referrals_call_deadline(lua_State *L, int idx) {
+  const lclient *lc = check_client(L);
   if (lua_type(L, idx) != LUA_TTABLE) return lc->deadline;
   lua_getfield(L, idx, "deadline");
   double d = lc->deadline;
@@ -289,10 +261,10 @@ static double call_deadline(lua_State *L, const lclient *lc, int idx) {
   return d;
 }
 
-/* Before an operation's C call: the client open and not in use (a callback of this very
- * call, or a bulk run, may not start another), its hooks pointed at this call, held. */
-static int begin(lua_State *L, lclient *lc, referrals_ctx *ctx, double deadline, call *k,
-                 referrals_client **out) {
+int referrals_call_begin(lua_State *L, referrals_ctx *ctx, double deadline, call *k,
+                         referrals_client **out) {
+  lclient *lc = check_client(L);
+  k->L = L;
   k->lc = lc;
   *out = NULL;
   if (!lc->c) return closed_error(ctx);
@@ -307,27 +279,38 @@ static int begin(lua_State *L, lclient *lc, referrals_ctx *ctx, double deadline,
   return REFERRALS_OK;
 }
 
-/* After the C call, before anything is pushed: the hooks unset and the client let go (a
- * close() from a callback takes effect now). */
-static void end(lua_State *L, call *k) {
+void referrals_call_end(lua_State *L, call *k) {
   if (!k->held) return;
   k->held = 0;
-  if (k->lc->c) referrals_client_set_hooks(k->lc->c, NULL, NULL, NULL);
+  lclient *lc = k->lc;
+  if (lc->c) referrals_client_set_hooks(lc->c, NULL, NULL, NULL);
   referrals_client_hold(L, 0);
 }
 
-/* The results of the operation (referrals_ctx_finish); then the log function's error, if it
- * raised one, is raised. */
-static int conclude(lua_State *L, referrals_ctx *ctx, call *k, int rc) {
-  int n = referrals_ctx_finish(L, ctx, rc);
-  if (!k->log_failed) return n;
-  get_uservalue(L, 1);
-  lua_rawgeti(L, -1, LOG_ERROR);
-  lua_pushnil(L);
-  lua_rawseti(L, -3, LOG_ERROR);
-  const char *msg = lua_tostring(L, -1);
-  return luaL_error(L, "referrals: the log function raised an error: %s",
-                    msg ? msg : luaL_typename(L, -1));
+/* The log function's error, reported where the host sees it: warn on 5.4 (a host decides
+ * where warnings go; "@on" turns them on in lua5.4), else stderr. */
+static void report_log_error(lua_State *L, const char *msg) {
+#if LUA_VERSION_NUM >= 504
+  lua_warning(L, "referrals: the log function raised an error (ignored): ", 1);
+  lua_warning(L, msg, 0);
+#else
+  (void)L;
+  fprintf(stderr, "referrals: the log function raised an error (ignored): %s\n", msg);
+#endif
+}
+
+int referrals_call_finish(lua_State *L, referrals_ctx *ctx, call *k, int rc) {
+  if (k->log_failed) {
+    k->log_failed = 0;
+    get_uservalue(L, 1);
+    lua_rawgeti(L, -1, LOG_ERROR);
+    lua_pushnil(L);
+    lua_rawseti(L, -3, LOG_ERROR);
+    const char *msg = lua_tostring(L, -1);
+    report_log_error(L, msg ? msg : luaL_typename(L, -1));
+    lua_pop(L, 2);
+  }
+  return referrals_ctx_finish(L, ctx, rc);
 }
 
 /* A referral, or true for a 2xx without a body (a bare 204, spec §1.5). */
@@ -348,39 +331,39 @@ static void check_opts(lua_State *L, int idx) {
 /* client:create(ref [, opts]) -> referral | nil, err. Validated and encoded first, with the
  * same code as referrals.encode_valid: an invalid table sends nothing. */
 static int l_create(lua_State *L) {
-  lclient *lc = check_client(L);
+  check_client(L);
   luaL_checktype(L, 2, LUA_TTABLE);
   check_opts(L, 3);
-  double deadline = call_deadline(L, lc, 3);
+  double deadline = referrals_call_deadline(L, 3);
   referrals_ctx *ctx = referrals_ctx_acquire(L);
   referrals_client *c = NULL;
   referrals_referral *r = NULL;
   call k = {L, NULL, 0, 0};
   int rc = referrals_encode_table(L, ctx, 2, REFERRALS_MODE_CREATE);
-  if (rc == REFERRALS_OK) rc = begin(L, lc, ctx, deadline, &k, &c);
+  if (rc == REFERRALS_OK) rc = referrals_call_begin(L, ctx, deadline, &k, &c);
   if (rc == REFERRALS_OK)
     rc = referrals_create(c, ctx->out.data, ctx->out.len, ctx->arena, &r, &ctx->err);
-  end(L, &k);
+  referrals_call_end(L, &k);
   if (rc == REFERRALS_OK) push_referral(L, ctx, r);
-  return conclude(L, ctx, &k, rc);
+  return referrals_call_finish(L, ctx, &k, rc);
 }
 
 /* client:get(id [, opts]) -> referral | nil, err */
 static int l_get(lua_State *L) {
-  lclient *lc = check_client(L);
+  check_client(L);
   size_t len;
   const char *id = luaL_checklstring(L, 2, &len);
   check_opts(L, 3);
-  double deadline = call_deadline(L, lc, 3);
+  double deadline = referrals_call_deadline(L, 3);
   referrals_ctx *ctx = referrals_ctx_acquire(L);
   referrals_client *c = NULL;
   referrals_referral *r = NULL;
   call k = {L, NULL, 0, 0};
-  int rc = begin(L, lc, ctx, deadline, &k, &c);
+  int rc = referrals_call_begin(L, ctx, deadline, &k, &c);
   if (rc == REFERRALS_OK) rc = referrals_get(c, id, len, ctx->arena, &r, &ctx->err);
-  end(L, &k);
+  referrals_call_end(L, &k);
   if (rc == REFERRALS_OK) push_referral(L, ctx, r);
-  return conclude(L, ctx, &k, rc);
+  return referrals_call_finish(L, ctx, &k, rc);
 }
 
 /* { value = { referral... }, next = url_or_nil, count = n_or_nil } */
@@ -416,12 +399,12 @@ static void push_page(lua_State *L, referrals_ctx *ctx, const referrals_page *p)
 /* client:list([query | next_link]) -> page | nil, err. A string is the next link of an
  * earlier page (referrals_list_next says which links are followed, spec §1.2). */
 static int l_list(lua_State *L) {
-  lclient *lc = check_client(L);
+  check_client(L);
   int t = lua_type(L, 2);
   luaL_argcheck(L, t == LUA_TNONE || t == LUA_TNIL || t == LUA_TTABLE || t == LUA_TSTRING, 2,
                 "query table or next link expected");
   check_opts(L, 3);
-  double deadline = call_deadline(L, lc, 3);
+  double deadline = referrals_call_deadline(L, 3);
   referrals_ctx *ctx = referrals_ctx_acquire(L);
   referrals_client *c = NULL;
   referrals_page *page = NULL;
@@ -429,7 +412,7 @@ static int l_list(lua_State *L) {
   memset(&q, 0, sizeof q);
   call k = {L, NULL, 0, 0};
   int rc = t == LUA_TTABLE ? referrals_lua_query(L, ctx, 2, &q) : REFERRALS_OK;
-  if (rc == REFERRALS_OK) rc = begin(L, lc, ctx, deadline, &k, &c);
+  if (rc == REFERRALS_OK) rc = referrals_call_begin(L, ctx, deadline, &k, &c);
   if (rc == REFERRALS_OK && t == LUA_TSTRING) {
     size_t len;
     const char *link = lua_tolstring(L, 2, &len);
@@ -437,9 +420,9 @@ static int l_list(lua_State *L) {
   } else if (rc == REFERRALS_OK) {
     rc = referrals_list(c, &q, ctx->arena, &page, &ctx->err);
   }
-  end(L, &k);
+  referrals_call_end(L, &k);
   if (rc == REFERRALS_OK) push_page(L, ctx, page);
-  return conclude(L, ctx, &k, rc);
+  return referrals_call_finish(L, ctx, &k, rc);
 }
 
 /* A string member of the table at idx, pushed (so it stays alive while the call runs), or
@@ -456,7 +439,7 @@ static void push_string_member(lua_State *L, int idx, const char *key) {
 /* client:update(id_or_ref, changes [, opts]) -> referral | true (bare 204) | nil, err.
  * If-Match is opts.etag, else the eTag of a referral table, sent verbatim (spec §1.1). */
 static int l_update(lua_State *L) {
-  lclient *lc = check_client(L);
+  check_client(L);
   int t = lua_type(L, 2);
   luaL_argcheck(L, t == LUA_TSTRING || t == LUA_TTABLE, 2, "id or referral expected");
   luaL_checktype(L, 3, LUA_TTABLE);
@@ -481,7 +464,7 @@ static int l_update(lua_State *L) {
   size_t id_len = 0, etag_len = 0;
   const char *id = lua_tolstring(L, 5, &id_len);
   const char *etag = lua_tolstring(L, 6, &etag_len);
-  double deadline = call_deadline(L, lc, 4);
+  double deadline = referrals_call_deadline(L, 4);
 
   referrals_ctx *ctx = referrals_ctx_acquire(L);
   referrals_client *c = NULL;
@@ -491,16 +474,16 @@ static int l_update(lua_State *L) {
               : referrals_error_set(&ctx->err, REFERRALS_E_VALIDATION, "id", "id",
                                     "id: the referral table has no string id");
   if (rc == REFERRALS_OK) rc = referrals_lua_patch(L, ctx, 3);
-  if (rc == REFERRALS_OK) rc = begin(L, lc, ctx, deadline, &k, &c);
+  if (rc == REFERRALS_OK) rc = referrals_call_begin(L, ctx, deadline, &k, &c);
   if (rc == REFERRALS_OK)
     rc = referrals_update(c, id, id_len, ctx->out.data, ctx->out.len, etag, etag_len, ctx->arena,
                           &r, &ctx->err);
   /* A service that ignores Prefer: return=representation answers 204: read the referral, so
    * that update always returns one kind of value, the referral as it now is. */
   if (rc == REFERRALS_OK && !r) rc = referrals_get(c, id, id_len, ctx->arena, &r, &ctx->err);
-  end(L, &k);
+  referrals_call_end(L, &k);
   if (rc == REFERRALS_OK) push_referral(L, ctx, r);
-  return conclude(L, ctx, &k, rc);
+  return referrals_call_finish(L, ctx, &k, rc);
 }
 
 /* client:close() -> true: frees the connection and the buffers now; later calls get nil,
@@ -574,15 +557,16 @@ static int l_error(lua_State *L) {
   return 1;
 }
 
-int referrals_client_ready(lua_State *L, referrals_ctx *ctx, referrals_client **out) {
-  return ready(L, ctx, out);
-}
-
-int referrals_client_hold(lua_State *L, int hold) {
+/* hold: marks the client at 1 as used by an operation or a run, so that close() waits for
+ * its end; returns 0 when it is held already. Unhold: closes it if close() came meanwhile. */
+static int referrals_client_hold(lua_State *L, int hold) {
   lclient *lc = check_client(L);
   if (hold && lc->held) return 0;
   lc->held = hold;
-  if (!hold && lc->close_pending) l_close(L);
+  if (!hold && lc->close_pending) {
+    l_close(L);
+    lua_pop(L, 1); /* its true */
+  }
   return 1;
 }
 

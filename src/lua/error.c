@@ -39,6 +39,10 @@ int referrals_push_error(lua_State *L, const referrals_error *err) {
   if (err->attempts) set_integer(L, "attempts", err->attempts);
   lua_pushboolean(L, err->retryable);
   lua_setfield(L, -2, "retryable");
+  if (err->in_doubt) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "in_doubt");
+  }
   luaL_getmetatable(L, REFERRALS_ERROR_MT);
   lua_setmetatable(L, -2);
   return 2;

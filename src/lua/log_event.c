@@ -2,6 +2,7 @@
  * log_event.c: the event table of opts.log (issue 4):
  *   { type = "request" | "response" | "retry", method = "POST", url = "https://...",
  *     path = "/v1.0/engagements/referrals", attempt = 1,
+ *     index = 3,                                 -- create_many, get_many: the item's place
  *     status = 201, duration = 0.012,            -- response (status also on retry)
  *     delay = 0.8,                               -- retry
  *     headers = { Authorization = "Bearer [redacted]", ... },   -- request
@@ -47,7 +48,7 @@ static void push_failure(lua_State *L, const referrals_error *err) {
 }
 
 void referrals_push_event(lua_State *L, const referrals_event *ev) {
-  lua_createtable(L, 0, 9);
+  lua_createtable(L, 0, 10);
   lua_pushstring(L, kinds[ev->kind]);
   lua_setfield(L, -2, "type");
   lua_pushstring(L, ev->method);
@@ -58,6 +59,10 @@ void referrals_push_event(lua_State *L, const referrals_event *ev) {
   lua_setfield(L, -2, "path");
   lua_pushinteger(L, ev->attempt);
   lua_setfield(L, -2, "attempt");
+  if (ev->index >= 0) { /* a bulk run's item: its place in the list */
+    lua_pushinteger(L, (lua_Integer)ev->index + 1);
+    lua_setfield(L, -2, "index");
+  }
   if (ev->kind != REFERRALS_EVENT_REQUEST && ev->status) {
     lua_pushinteger(L, (lua_Integer)ev->status);
     lua_setfield(L, -2, "status");
