@@ -216,7 +216,10 @@ end
 -- (`opts` as for @{Client:connect}). When step 2 fails the result is `nil, err` with
 -- `err.created` = the step-1 referral, and the message names it: pass it to
 -- @{Client:connect} (or run `referrals share --resume ID`) to finish without creating a
--- second engagement.
+-- second engagement. A step whose outcome is unknown (`err.in_doubt`) is looked up by its
+-- externalReferenceId first (see @{Client:create}); when step 2 stays in doubt,
+-- @{Client:connect} with `err.created` returns the connected half if it was made, else
+-- creates it.
 -- @tab ref the referral
 -- @tparam[opt] table opts as for @{Client:connect}
 -- @treturn[1] table mine, the step-1 referral
