@@ -125,10 +125,12 @@ void referrals_pipeline_sent(referrals_pipeline *p, referrals_exchange *x, refer
   emit(p, x, REFERRALS_EVENT_REQUEST, &ev);
 }
 
-/* A write whose outcome is unknown: sent, and no answer came (issue 12). */
+/* A write whose outcome is unknown: sent, and no answer came (issue 12). A token request
+ * (form) changes nothing on the service. */
 static void mark_in_doubt(const referrals_request *rq, referrals_failure failure,
                           referrals_error *err) {
-  if (idempotent(rq) || (failure != REFERRALS_FAIL_AFTER_SEND && failure != REFERRALS_FAIL_TIMEOUT))
+  if (idempotent(rq) || rq->form ||
+      (failure != REFERRALS_FAIL_AFTER_SEND && failure != REFERRALS_FAIL_TIMEOUT))
     return;
   err->in_doubt = 1;
   size_t n = strlen(err->message);
