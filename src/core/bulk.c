@@ -27,6 +27,8 @@ typedef struct slot {
   referrals_arena *arena; /* the decoded answer, until the done call returns */
   referrals_buffer url;   /* GET: the item's URL */
   referrals_exchange x;   /* the item's way through the pipeline (pipeline.c) */
+  int last_rc;            /* SLOT_WAITING: the outcome of the attempt before the wait */
+  referrals_error last;
   int state;
   size_t item;
   double wake; /* SLOT_WAITING: the monotonic time of the next attempt */
@@ -139,12 +141,36 @@ static int deliver(run *r, slot *s, int rc, const void *obj, referrals_error *er
   return r->o->done ? r->o->done(r->o->ud, s->item, rc, obj, rc == REFERRALS_OK ? NULL : err) : 0;
 }
 
+/* The item's final outcome rc, err: an answer is read (referrals_client_answer); a create
+ * left in doubt is looked up (referrals_client_resolve); then the done call. */
+static int conclude(run *r, slot *s, int rc, referrals_error *err) {
+  int create = r->op == REFERRALS_BULK_CREATE;
+  void *obj = NULL;
+  referrals_arena_reset(s->arena);
+  if (rc == REFERRALS_OK)
+    rc = referrals_client_answer(&s->x.rq, referrals_http_response(s->http),
+                                 &referrals_type_referral, create, s->arena, &obj, err);
+  if (rc != REFERRALS_OK && err->in_doubt && create) {
+    const referrals_bulk_item *it = &r->items[s->item];
+    referrals_referral *found = NULL;
+    r->p->index = (long)s->item;
+    rc = referrals_client_resolve(r->c, it->data, it->len, s->x.deadline, s->x.start, s->arena,
+                                  &found, err);
+    r->p->index = -1;
+    obj = found;
+  }
+  return deliver(r, s, rc, obj, err);
+}
+
 /* Sends the slot's item (again), through the pipeline's stages before the transport (token,
  * deadline) and its request event. A request refused before sending (a bad id) is final. */
 static int attempt(run *r, slot *s) {
   referrals_error err;
   referrals_error_clear(&err);
   int rc = referrals_pipeline_before(r->p, r->c, &s->x, &err);
+  /* the deadline passed during the wait: the last answer stands (the slot still holds it) */
+  if (rc != REFERRALS_OK && s->x.expired && s->x.attempt > 1)
+    return conclude(r, s, s->last_rc, &s->last);
   if (rc != REFERRALS_OK) return deliver(r, s, rc, NULL, &err);
   /* The token may have changed since the slot was made (the token stage's refresh). */
   rc = referrals_http_share_token(s->http, referrals_client_http(r->c), &err);
@@ -185,34 +211,19 @@ static int start_item(run *r, slot *s, size_t i) {
 }
 
 /* The slot's transfer ended with result: the pipeline's stages after the transport decide
- * whether it is tried again; a create left in doubt is looked up (referrals_client_resolve). */
+ * whether it is tried again (the slot waits off the multi), else it is concluded. */
 static int finished(run *r, slot *s, CURLcode result) {
   detach(r->b, s);
   referrals_error err;
   referrals_error_clear(&err);
-  referrals_arena_reset(s->arena);
-  void *obj = NULL;
   int rc = referrals_http_finish(s->http, result, &err);
   double delay = referrals_pipeline_after(r->p, &s->x, s->http, rc, &err);
-  if (delay >= 0) {
-    s->state = SLOT_WAITING;
-    s->wake = referrals_monotonic() + delay;
-    return 0;
-  }
-  int create = r->op == REFERRALS_BULK_CREATE;
-  if (rc == REFERRALS_OK)
-    rc = referrals_client_answer(&s->x.rq, referrals_http_response(s->http),
-                                 &referrals_type_referral, create, s->arena, &obj, &err);
-  if (rc != REFERRALS_OK && err.in_doubt && create) {
-    const referrals_bulk_item *it = &r->items[s->item];
-    referrals_referral *found = NULL;
-    r->p->index = (long)s->item;
-    rc = referrals_client_resolve(r->c, it->data, it->len, s->x.deadline, s->x.start, s->arena,
-                                  &found, &err);
-    r->p->index = -1;
-    obj = found;
-  }
-  return deliver(r, s, rc, obj, &err);
+  if (delay < 0) return conclude(r, s, rc, &err);
+  s->last_rc = rc;
+  s->last = err;
+  s->state = SLOT_WAITING;
+  s->wake = referrals_monotonic() + delay;
+  return 0;
 }
 
 /* Gives idle slots new items and wakes waiting ones whose time has come. Returns the

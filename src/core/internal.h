@@ -99,6 +99,8 @@ typedef struct referrals_exchange {
   double began;         /* monotonic: when the current attempt began */
   int attempt;          /* the current attempt, 1 for the first */
   int retries, refreshed, force;
+  int expired; /* the deadline passed before the current attempt: it was not sent, and the
+                  last attempt's outcome (if any) is the exchange's */
 } referrals_exchange;
 
 double referrals_monotonic(void);

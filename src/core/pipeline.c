@@ -101,7 +101,8 @@ int referrals_pipeline_before(referrals_pipeline *p, referrals_client *c, referr
   if (rc == REFERRALS_OK) {
     /* after the token function, which may have taken its time */
     double left = referrals_deadline_left(x->deadline, x->start);
-    if (left == 0)
+    x->expired = left == 0;
+    if (x->expired)
       rc = referrals_error_set(err, REFERRALS_E_TRANSPORT, "TIMEOUT", NULL,
                                "the call's deadline passed before attempt %d", x->attempt);
     x->rq.timeout = left > 0 ? left : 0;
@@ -185,8 +186,14 @@ int referrals_pipeline_run(referrals_pipeline *p, referrals_client *c, referrals
   referrals_exchange x;
   referrals_exchange_init(&x, rq, p->index, p->deadline);
   p->deadline = 0;
+  referrals_error last; /* the outcome of the attempt before a wait */
+  int last_rc = REFERRALS_OK;
   for (;;) {
     int rc = referrals_pipeline_before(p, c, &x, err);
+    if (rc != REFERRALS_OK && x.expired && x.attempt > 1) {
+      *err = last;    /* the deadline passed during the wait: the last answer stands (h still */
+      return last_rc; /* holds it: nothing was started since) */
+    }
     if (rc != REFERRALS_OK) return rc;
     rc = referrals_http_start(h, &x.rq, err);
     if (rc == REFERRALS_OK) {
@@ -198,6 +205,8 @@ int referrals_pipeline_run(referrals_pipeline *p, referrals_client *c, referrals
     }
     double delay = referrals_pipeline_after(p, &x, h, rc, err);
     if (delay < 0) return rc;
+    last = *err;
+    last_rc = rc;
     pause_for(delay);
   }
 }
