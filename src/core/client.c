@@ -299,7 +299,7 @@ int referrals_get(referrals_client *c, const char *id, size_t id_len, referrals_
   void *obj = NULL;
   int rc = item_url(c, id, id_len, err);
   if (rc == REFERRALS_OK) {
-    referrals_request rq = {REFERRALS_GET, c->url.data, NULL, 0, NULL, 0, 0, 0, 0};
+    referrals_request rq = {.method = REFERRALS_GET, .url = c->url.data};
     rc = exchange(c, &rq, &referrals_type_referral, 0, a, &obj, err);
   }
   *out = obj;
@@ -308,7 +308,7 @@ int referrals_get(referrals_client *c, const char *id, size_t id_len, referrals_
 
 static int get_page(referrals_client *c, referrals_arena *a, referrals_page **out,
                     referrals_error *err) {
-  referrals_request rq = {REFERRALS_GET, c->url.data, NULL, 0, NULL, 0, 0, 0, 0};
+  referrals_request rq = {.method = REFERRALS_GET, .url = c->url.data};
   void *obj;
   int rc = exchange(c, &rq, &referrals_type_page, 0, a, &obj, err);
   *out = obj;
@@ -337,7 +337,13 @@ int referrals_update(referrals_client *c, const char *id, size_t id_len, const c
   void *obj = NULL;
   int rc = item_url(c, id, id_len, err);
   if (rc == REFERRALS_OK) {
-    referrals_request rq = {REFERRALS_PATCH, c->url.data, patch, len, etag, etag_len, 1, 0, 0};
+    referrals_request rq = {.method = REFERRALS_PATCH,
+                            .url = c->url.data,
+                            .body = patch,
+                            .body_len = len,
+                            .if_match = etag,
+                            .if_match_len = etag_len,
+                            .prefer_representation = 1};
     rc = exchange(c, &rq, &referrals_type_referral, 1, a, &obj, err);
   }
   *out = obj;
@@ -355,6 +361,7 @@ int referrals_client_post_form(referrals_client *c, const char *path, const char
   referrals_buffer_append(&c->url, c->base.url, strlen(c->base.url));
   referrals_buffer_append(&c->url, path, n);
   if (c->url.failed) return referrals_error_out_of_memory(err);
-  referrals_request rq = {REFERRALS_POST, c->url.data, form, len, NULL, 0, 0, 1, 0};
+  referrals_request rq = {
+      .method = REFERRALS_POST, .url = c->url.data, .body = form, .body_len = len, .form = 1};
   return referrals_pipeline_run(&c->pipeline, c, c->http, &rq, err);
 }

@@ -180,7 +180,7 @@ static int many_call(lua_State *L, referrals_bulk_op op) {
   m.done = prepare(L, ctx, op, items, n);
   double deadline = referrals_call_deadline(L, A_OPTS); /* each item's */
   referrals_client *c = NULL;
-  referrals_call k = {L, NULL, 0, 0};
+  referrals_call k = {.L = L};
   /* Held while the core runs, whose callbacks (token, log, done) are all under lua_pcall:
    * anything that may raise (a memory error) happens before or after, so it cannot leave
    * the client held. */

@@ -1,0 +1,185 @@
+/*
+ * operations.c: client:create, get, list and update. Each converts its arguments into C first
+ * (into the call's context: arena and buffers owned by a userdata), then runs the C operation
+ * between referrals_call_begin and referrals_call_end (call.c), and only then pushes the
+ * answer.
+ */
+#include <string.h>
+
+#include "client_state.h"
+
+/* A referral, or true for a 2xx without a body (a bare 204, spec §1.5). */
+static void push_referral(lua_State *L, referrals_ctx *ctx, const referrals_referral *r) {
+  if (r)
+    referrals_push_struct(L, ctx, &referrals_type_referral, r);
+  else
+    lua_pushboolean(L, 1);
+}
+
+/* ---- operations -------------------------------------------------------------------------- */
+
+/* opts at idx: nil or a table ({ deadline = seconds }, and update's etag). */
+static void check_opts(lua_State *L, int idx) {
+  if (!lua_isnoneornil(L, idx)) luaL_checktype(L, idx, LUA_TTABLE);
+}
+
+/* client:create(ref [, opts]) -> referral | nil, err. Validated and encoded first, with the
+ * same code as referrals.encode_valid: an invalid table sends nothing. */
+static int l_create(lua_State *L) {
+  check_client(L);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  check_opts(L, 3);
+  double deadline = referrals_call_deadline(L, 3);
+  referrals_ctx *ctx = referrals_ctx_acquire(L);
+  referrals_client *c = NULL;
+  referrals_referral *r = NULL;
+  referrals_call k = {.L = L};
+  int rc = referrals_encode_table(L, ctx, 2, REFERRALS_MODE_CREATE);
+  if (rc == REFERRALS_OK) rc = referrals_call_begin(L, ctx, deadline, &k, &c);
+  if (rc == REFERRALS_OK)
+    rc = referrals_create(c, ctx->out.data, ctx->out.len, ctx->arena, &r, &ctx->err);
+  referrals_call_end(L, &k);
+  if (rc == REFERRALS_OK) push_referral(L, ctx, r);
+  return referrals_call_finish(L, ctx, &k, rc);
+}
+
+/* client:get(id [, opts]) -> referral | nil, err */
+static int l_get(lua_State *L) {
+  check_client(L);
+  size_t len;
+  const char *id = luaL_checklstring(L, 2, &len);
+  check_opts(L, 3);
+  double deadline = referrals_call_deadline(L, 3);
+  referrals_ctx *ctx = referrals_ctx_acquire(L);
+  referrals_client *c = NULL;
+  referrals_referral *r = NULL;
+  referrals_call k = {.L = L};
+  int rc = referrals_call_begin(L, ctx, deadline, &k, &c);
+  if (rc == REFERRALS_OK) rc = referrals_get(c, id, len, ctx->arena, &r, &ctx->err);
+  referrals_call_end(L, &k);
+  if (rc == REFERRALS_OK) push_referral(L, ctx, r);
+  return referrals_call_finish(L, ctx, &k, rc);
+}
+
+/* { value = { referral... }, next = url_or_nil, count = n_or_nil } */
+static void push_page(lua_State *L, referrals_ctx *ctx, const referrals_page *p) {
+  lua_createtable(L, 0, 3);
+  uint32_t n = p->value.state == REFERRALS_SET ? p->value.len : 0;
+  lua_createtable(L, (int)n, 0);
+  for (uint32_t i = 0; i < n; i++) {
+    const referrals_value *item = &p->value.as.items[i];
+    if (item->state == REFERRALS_SET)
+      referrals_push_struct(L, ctx, &referrals_type_referral, item->as.object);
+    else
+      lua_pushlightuserdata(L, NULL); /* a null item: referrals.null, as decode gives */
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  lua_setfield(L, -2, "value");
+  if (p->next_link.state == REFERRALS_SET) {
+    lua_pushlstring(L, p->next_link.as.string, p->next_link.len);
+    lua_setfield(L, -2, "next");
+  }
+  if (p->count.state == REFERRALS_SET) {
+#if REFERRALS_HAS_INTEGERS
+    if (p->count.is_integer)
+      lua_pushinteger(L, (lua_Integer)p->count.as.integer);
+    else
+#endif
+      lua_pushnumber(L, p->count.is_integer ? (lua_Number)p->count.as.integer
+                                            : (lua_Number)p->count.as.number);
+    lua_setfield(L, -2, "count");
+  }
+}
+
+/* client:list([query | next_link]) -> page | nil, err. A string is the next link of an
+ * earlier page (referrals_list_next says which links are followed, spec §1.2). */
+static int l_list(lua_State *L) {
+  check_client(L);
+  int t = lua_type(L, 2);
+  luaL_argcheck(L, t == LUA_TNONE || t == LUA_TNIL || t == LUA_TTABLE || t == LUA_TSTRING, 2,
+                "query table or next link expected");
+  check_opts(L, 3);
+  double deadline = referrals_call_deadline(L, 3);
+  referrals_ctx *ctx = referrals_ctx_acquire(L);
+  referrals_client *c = NULL;
+  referrals_page *page = NULL;
+  referrals_query q;
+  memset(&q, 0, sizeof q);
+  referrals_call k = {.L = L};
+  int rc = t == LUA_TTABLE ? referrals_lua_query(L, ctx, 2, &q) : REFERRALS_OK;
+  if (rc == REFERRALS_OK) rc = referrals_call_begin(L, ctx, deadline, &k, &c);
+  if (rc == REFERRALS_OK && t == LUA_TSTRING) {
+    size_t len;
+    const char *link = lua_tolstring(L, 2, &len);
+    rc = referrals_list_next(c, link, len, ctx->arena, &page, &ctx->err);
+  } else if (rc == REFERRALS_OK) {
+    rc = referrals_list(c, &q, ctx->arena, &page, &ctx->err);
+  }
+  referrals_call_end(L, &k);
+  if (rc == REFERRALS_OK) push_page(L, ctx, page);
+  return referrals_call_finish(L, ctx, &k, rc);
+}
+
+/* A string member of the table at idx, pushed (so it stays alive while the call runs), or
+ * nil; not a string: nil too. */
+static void push_string_member(lua_State *L, int idx, const char *key) {
+  lua_pushstring(L, key);
+  lua_rawget(L, idx);
+  if (lua_type(L, -1) != LUA_TSTRING) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  }
+}
+
+/* client:update(id_or_ref, changes [, opts]) -> referral | true (bare 204) | nil, err.
+ * If-Match is opts.etag, else the eTag of a referral table, sent verbatim (spec §1.1). */
+static int l_update(lua_State *L) {
+  check_client(L);
+  int t = lua_type(L, 2);
+  luaL_argcheck(L, t == LUA_TSTRING || t == LUA_TTABLE, 2, "id or referral expected");
+  luaL_checktype(L, 3, LUA_TTABLE);
+  if (!lua_isnoneornil(L, 4)) luaL_checktype(L, 4, LUA_TTABLE);
+  lua_settop(L, 4);
+  if (t == LUA_TTABLE)
+    push_string_member(L, 2, "id"); /* 5 */
+  else
+    lua_pushvalue(L, 2);
+  if (lua_istable(L, 4)) {
+    lua_pushliteral(L, "etag");
+    lua_rawget(L, 4); /* 6 */
+    luaL_argcheck(L, lua_isnil(L, 6) || lua_type(L, 6) == LUA_TSTRING, 4,
+                  "opts.etag: string expected");
+  } else {
+    lua_pushnil(L);
+  }
+  if (lua_isnil(L, 6) && t == LUA_TTABLE) {
+    lua_pop(L, 1);
+    push_string_member(L, 2, "eTag");
+  }
+  size_t id_len = 0, etag_len = 0;
+  const char *id = lua_tolstring(L, 5, &id_len);
+  const char *etag = lua_tolstring(L, 6, &etag_len);
+  double deadline = referrals_call_deadline(L, 4);
+
+  referrals_ctx *ctx = referrals_ctx_acquire(L);
+  referrals_client *c = NULL;
+  referrals_referral *r = NULL;
+  referrals_call k = {.L = L};
+  int rc = id ? REFERRALS_OK
+              : referrals_error_set(&ctx->err, REFERRALS_E_VALIDATION, "id", "id",
+                                    "id: the referral table has no string id");
+  if (rc == REFERRALS_OK) rc = referrals_lua_patch(L, ctx, 3);
+  if (rc == REFERRALS_OK) rc = referrals_call_begin(L, ctx, deadline, &k, &c);
+  if (rc == REFERRALS_OK)
+    rc = referrals_update(c, id, id_len, ctx->out.data, ctx->out.len, etag, etag_len, ctx->arena,
+                          &r, &ctx->err);
+  /* A service that ignores Prefer: return=representation answers 204: read the referral, so
+   * that update always returns one kind of value, the referral as it now is. */
+  if (rc == REFERRALS_OK && !r) rc = referrals_get(c, id, id_len, ctx->arena, &r, &ctx->err);
+  referrals_call_end(L, &k);
+  if (rc == REFERRALS_OK) push_referral(L, ctx, r);
+  return referrals_call_finish(L, ctx, &k, rc);
+}
+
+const luaL_Reg referrals_client_operations[] = {
+    {"create", l_create}, {"get", l_get}, {"list", l_list}, {"update", l_update}, {NULL, NULL}};
