@@ -26,24 +26,32 @@ end
 
 -- A copy of the members of a referral that can be sent on create: the schema's read-only
 -- members (spec §2 "RO": id, eTag, links, createdDateTime...) are left out at every level,
--- and so are members the schema does not know (create refuses them). Driven by
--- referrals.schema, so no list of fields is written twice.
-local function writable(value, type_name)
+-- and so are members the schema does not know (create refuses them), unless keep_unknown:
+-- a referral step 1 of create_shared sent carries only the unknown members opts.extra let
+-- through. Driven by referrals.schema, so no list of fields is written twice.
+local function writable(value, type_name, keep_unknown)
   type_name = type_name or "Referral"
   local out = {}
   for _, f in ipairs(core.schema.types[type_name].fields) do
     local v = value[f.key]
     if v ~= nil and not f.read_only then
       if type(v) == "table" and f.kind == "object" then
-        v = writable(v, f.type)
+        v = writable(v, f.type, keep_unknown)
       elseif type(v) == "table" and f.kind == "object_array" then
         local items = {}
         for i, item in ipairs(v) do
-          items[i] = type(item) == "table" and writable(item, f.type) or item
+          items[i] = type(item) == "table" and writable(item, f.type, keep_unknown) or item
         end
         v = items
       end
       out[f.key] = v
+    end
+  end
+  if keep_unknown then
+    local known = {}
+    for _, f in ipairs(core.schema.types[type_name].fields) do known[f.key] = true end
+    for k, v in pairs(value) do
+      if not known[k] then out[k] = v end
     end
   end
   return out
@@ -142,8 +150,8 @@ end
 
 -- spec §3.2 step 2: the connected referral for the other party, a copy of source's writable
 -- members carrying the same engagementId, the target and the invitation.
-local function connected_referral(source, engagement_id, opts)
-  local ref = writable(source, "Referral")
+local function connected_referral(source, engagement_id, opts, keep_unknown)
+  local ref = writable(source, "Referral", keep_unknown)
   ref.type = "Shared"
   ref.engagementId = engagement_id
   ref.target = { { type = "BusinessProfileLocation", id = opts.partner or "msft" } }
@@ -183,7 +191,8 @@ end
 -- a third half.
 -- @tparam table|string engagement the step-1 referral, or the engagement id
 -- @tparam[opt] table opts `partner` (the target's BusinessProfileLocation id, default
--- `"msft"`), `invite = { notes =, assistanceRequestCode = }` (the inviteContext)
+-- `"msft"`), `invite = { notes =, assistanceRequestCode = }` (the inviteContext), `extra`
+-- (as for @{Client:create}; the copy keeps only the members the schema knows)
 -- @treturn[1] table the connected referral
 -- @return[2] nil
 -- @treturn[2] Error err (code `engagement` for an engagement without referrals)
@@ -208,7 +217,7 @@ function Client:connect(engagement, opts)
       message = "engagementId: the engagement has no referral to connect to",
     }
   end
-  return self:create(connected_referral(source, id, opts))
+  return self:create(connected_referral(source, id, opts), { extra = opts.extra })
 end
 
 --- Both steps of a shared (co-sell) referral in one call: step 1 POSTs a copy of `ref` with
@@ -221,7 +230,8 @@ end
 -- @{Client:connect} with `err.created` returns the connected half if it was made, else
 -- creates it.
 -- @tab ref the referral
--- @tparam[opt] table opts as for @{Client:connect}
+-- @tparam[opt] table opts as for @{Client:connect}; the members `opts.extra` lets through
+-- are sent in both halves
 -- @treturn[1] table mine, the step-1 referral
 -- @treturn[1] table connected, the referral that invites the partner
 -- @return[2] nil
@@ -233,7 +243,7 @@ function Client:create_shared(ref, opts)
   local request = {}
   for k, v in pairs(ref) do request[k] = v end
   request.type = "Shared"
-  local mine, err = self:create(request)
+  local mine, err = self:create(request, { extra = opts.extra })
   if not mine then return nil, err end
   if type(mine) ~= "table" or not is_string(mine.engagementId) then
     return nil, core.error {
@@ -242,7 +252,8 @@ function Client:create_shared(ref, opts)
     }
   end
   local other
-  other, err = self:create(connected_referral(request, mine.engagementId, opts))
+  other, err = self:create(connected_referral(request, mine.engagementId, opts, true),
+    { extra = opts.extra })
   if not other then
     err.created = mine
     err.message = ("step 1 created referral %s (engagement %s), step 2 failed: %s; " ..

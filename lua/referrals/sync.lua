@@ -179,7 +179,7 @@ end
 
 -- Plans item against every referral that holds its key. A Shared item (spec §3.2) owns one
 -- referral of an engagement and expects the connected half for the partner beside it.
-local function plan_item(client, item, matches, partner)
+local function plan_item(client, item, matches, partner, extra)
   local own, halves = matches, {}
   if item.shared then
     own = {}
@@ -196,7 +196,7 @@ local function plan_item(client, item, matches, partner)
       return conflict(item, "engagement", ("externalReferenceId %q is held only by connected "
         .. "halves (%s), none of ours"):format(item.key, ids(halves)))
     end
-    local ok, err = core.validate(item.referral)
+    local ok, err = core.validate(item.referral, { extra = extra })
     if not ok then
       item.action, item.error = "error", err
       return item
@@ -331,7 +331,8 @@ local ACTIONS = { "create", "update", "unchanged", "conflict", "error" }
 -- @tparam[opt] table opts `lookup` (`"auto"`, the default, `"scan"` or `"filter"`: how
 -- existing referrals are found, see plan.lookup; auto pages through the list when the
 -- service refuses the filter by key); `partner` and `invite` for the connected
--- halves (as for create_shared); `extra` is kept for apply as given
+-- halves (as for create_shared); `extra` (as for create: members the schema does not know,
+-- sent as given by the creates; planning compares only the members the schema knows)
 -- @treturn[1] Plan the plan: `items` (in input order), `counts` (`create`, `update`,
 -- `unchanged`, `conflict`, `error`), `lookup` (`method`: `"scan"` pages of the list with
 -- `$select`, or `"filter"` one `$filter` per key; `requests`: how many it made);
@@ -377,7 +378,7 @@ function Client:sync(list, opts)
   local counts = {}
   for _, a in ipairs(ACTIONS) do counts[a] = 0 end
   for _, item in ipairs(items) do
-    if not item.action then plan_item(self, item, found[item.key] or {}, partner) end
+    if not item.action then plan_item(self, item, found[item.key] or {}, partner, opts.extra) end
     counts[item.action] = counts[item.action] + 1
   end
   return setmetatable({ items = items, counts = counts, lookup = lookup, client = self,
@@ -404,7 +405,7 @@ local function write_existing(plan, item)
   local client = plan.client
   local r, err = true
   if item.patch then
-    r, err = client:update(item.id, item.patch, { etag = item.etag })
+    r, err = client:update(item.id, item.patch, { etag = item.etag, extra = plan.opts.extra })
     if not r and err.status == 412 and not item.replanned then
       item.replanned = true
       local have, gerr = client:get(item.id)
@@ -412,13 +413,13 @@ local function write_existing(plan, item)
       plan_existing(item, have)
       if item.action == "conflict" then return nil, conflict_error(item) end
       r, err = have, nil
-      if item.patch then r, err = client:update(item.id, item.patch, { etag = item.etag }) end
+      if item.patch then r, err = client:update(item.id, item.patch, { etag = item.etag, extra = plan.opts.extra }) end
     end
     if not r then return nil, err end
   end
   if item.connect then
     local other, cerr = client:connect(item.engagementId, { partner = plan.opts.partner,
-      invite = plan.opts.invite })
+      invite = plan.opts.invite, extra = plan.opts.extra })
     if not other then return nil, cerr end
     if r == true then r = other end
   end
@@ -475,7 +476,7 @@ function Plan:apply(opts)
       r = item.error
     elseif item.action == "create" and item.shared and not item.connect then
       r, err = client:create_shared(item.referral, { partner = self.opts.partner,
-        invite = self.opts.invite })
+        invite = self.opts.invite, extra = self.opts.extra })
       if not r then r = err end
     elseif r == nil then -- update, or the connected half of an engagement
       r, err = write_existing(self, item)

@@ -28,6 +28,7 @@ typedef struct referrals_ctx {
   struct referrals_key_index *keys; /* wire key -> field, per type (see schema_tables.c) */
   int stack_need; /* Lua stack slots a walk between a table and a struct may use: checked
                      once per walk, not per object (the schema bounds the nesting) */
+  int extra;      /* stack index of the call's set of extra paths (extra.c); 0: none */
 } referrals_ctx;
 
 /* call_context.c: the context of the current call; a fresh one if the shared one is busy
@@ -66,7 +67,8 @@ int referrals_push_ctx_error(lua_State *L, const referrals_ctx *ctx);
 void referrals_error_open(lua_State *L);
 
 /* table_to_struct.c: converts the table at idx into a struct of type t in ctx->arena.
- * strict: unknown keys are errors (validate, create); else they are kept as raw JSON. The
+ * strict: unknown keys are errors (validate, create), but for the paths of ctx->extra; else
+ * they are kept as raw JSON. The
  * conversion goes on past an unknown key: each is kept in ctx->problems, err is the first,
  * and the result is REFERRALS_E_VALIDATION with a complete struct (ctx->nproblems > 0). */
 int referrals_table_to_struct(lua_State *L, referrals_ctx *ctx, int idx, const referrals_type *t,
@@ -76,6 +78,17 @@ int referrals_table_to_struct(lua_State *L, referrals_ctx *ctx, int idx, const r
  * field f), strictly; path names it in errors (e.g. "details.dealValue"). */
 int referrals_lua_to_value(lua_State *L, referrals_ctx *ctx, int idx, const referrals_field *f,
                            int as_item, const char *path, referrals_value *out);
+
+/* extra.c: pushes the set of extra paths of a call: the set at base (the client's, or 0)
+ * with the strings of opts.extra (opts: the options table's index, or 0) added; pushes
+ * exactly one value and returns its index, or 0 when the set is empty (nil pushed). A wrong
+ * opts.extra raises, for argument arg. */
+int referrals_extra_push(lua_State *L, int base, int opts, int arg);
+/* Whether the field path or PATCH path path[0..len) is on the call's set (ctx->extra): a
+ * member the schema does not know that is then sent as given. */
+int referrals_extra_allows(lua_State *L, const referrals_ctx *ctx, const char *path, size_t len);
+/* client.c: pushes the set of a call of the client at 1 with opts at idx (see above). */
+int referrals_client_extra(lua_State *L, int opts, int arg);
 
 /* client_options.c: reads referrals.new's options table (at 1) into o; raises on a wrong
  * option, naming it. referrals_lua_option_error raises for the value on top of the stack. */

@@ -97,6 +97,7 @@ static void read_options(lua_State *L, referrals_bulk_options *o) {
     } else if (strcmp(key, "deadline") == 0) {
       lua_Number v = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : -1;
       luaL_argcheck(L, v >= 0 && v <= 1e9, 3, "opts.deadline: seconds from 0 to 1e9 expected");
+    } else if (strcmp(key, "extra") == 0) { /* read by referrals_client_extra */
     } else if (strcmp(key, "progress") == 0) {
       luaL_argcheck(L, lua_type(L, -1) == LUA_TFUNCTION, 3, "opts.progress: function expected");
       lua_pushvalue(L, -1);
@@ -175,7 +176,9 @@ static int many_call(lua_State *L, referrals_bulk_op op) {
   referrals_bulk_item *items = lua_newuserdata(L, (n ? n : 1) * sizeof *items); /* A_ITEMS */
   lua_createtable(L, n > 0x7fffffff ? 0 : (int)n, 0);                           /* A_RESULTS */
   lua_pushcfunction(L, store_result);                                           /* A_STORE */
-  referrals_ctx *ctx = referrals_ctx_acquire(L); /* may push a fresh context: above A_STORE */
+  int extra = referrals_client_extra(L, A_OPTS, A_OPTS);
+  referrals_ctx *ctx = referrals_ctx_acquire(L); /* may push a fresh context: above the rest */
+  ctx->extra = extra;
   many m = {L, ctx, 0, n, !lua_isnil(L, A_PROGRESS)};
   m.done = prepare(L, ctx, op, items, n);
   double deadline = referrals_call_deadline(L, A_OPTS); /* each item's */

@@ -56,6 +56,7 @@ referrals_ctx *referrals_ctx_acquire(lua_State *L) {
   referrals_ctx *ctx = lua_touserdata(L, lua_upvalueindex(1));
   if (ctx->busy) ctx = ctx_new(L, ctx->schema_ref);
   ctx->busy = 1;
+  ctx->extra = 0;
   referrals_ctx_forget(ctx);
   ctx->out.len = 0;
   ctx->out.failed = 0;

@@ -52,6 +52,8 @@ static int l_new(lua_State *L) {
   lua_rawget(L, 1);
   lc->deadline = (double)lua_tonumber(L, -1); /* checked by referrals_lua_client_options; nil: 0 */
   lua_pop(L, 1);
+  referrals_extra_push(L, 0, 1, 1);
+  lua_rawseti(L, -2, EXTRA);
   lua_pushstring(L, o.base_url ? o.base_url : REFERRALS_DEFAULT_BASE_URL);
   lua_rawseti(L, -2, BASE_URL);
   set_uservalue(L, 3);
@@ -111,6 +113,17 @@ static int l_error(lua_State *L) {
 
 /* hold: marks the client at 1 as used by an operation or a run, so that close() waits for
  * its end; returns 0 when it is held already. Unhold: closes it if close() came meanwhile. */
+int referrals_client_extra(lua_State *L, int opts, int arg) {
+  check_client(L);
+  get_uservalue(L, 1);
+  lua_rawgeti(L, -1, EXTRA);
+  lua_replace(L, -2);
+  int base = lua_gettop(L);
+  int set = referrals_extra_push(L, base, opts, arg);
+  lua_replace(L, base); /* one value pushed, as referrals_extra_push does */
+  return set ? base : 0;
+}
+
 int referrals_client_hold(lua_State *L, int hold) {
   lclient *lc = check_client(L);
   if (hold && lc->held) return 0;

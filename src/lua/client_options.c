@@ -8,11 +8,25 @@
 
 #include "binding.h"
 
-static const char *const option_names[] = {
-    "token",          "base_url", "timeout",     "connect_timeout", "http_version",
-    "ca_file",        "ca_path",  "verify",      "proxy",           "user_agent",
-    "correlation_id", "retries",  "retry_delay", "max_retry_delay", "max_response",
-    "deadline",       "log",      NULL};
+static const char *const option_names[] = {"token",
+                                           "base_url",
+                                           "timeout",
+                                           "connect_timeout",
+                                           "http_version",
+                                           "ca_file",
+                                           "ca_path",
+                                           "verify",
+                                           "proxy",
+                                           "user_agent",
+                                           "correlation_id",
+                                           "retries",
+                                           "retry_delay",
+                                           "max_retry_delay",
+                                           "max_response",
+                                           "deadline",
+                                           "log",
+                                           "extra",
+                                           NULL};
 enum {
   OPT_TOKEN,
   OPT_BASE_URL,
@@ -30,7 +44,8 @@ enum {
   OPT_MAX_RETRY_DELAY,
   OPT_MAX_RESPONSE,
   OPT_DEADLINE,
-  OPT_LOG
+  OPT_LOG,
+  OPT_EXTRA
 };
 
 /* Raises "bad argument #1 to 'new' (option 'timeout': number expected, got string)". */
@@ -72,6 +87,9 @@ static void read_option(lua_State *L, int which, referrals_client_options *o) {
       if (lua_type(L, -1) != LUA_TFUNCTION) referrals_lua_option_error(L, name, "function");
       break;
     case OPT_DEADLINE: option_seconds(L, name); break; /* kept by l_new */
+    case OPT_EXTRA:                                    /* its strings checked by l_new */
+      if (lua_type(L, -1) != LUA_TTABLE) referrals_lua_option_error(L, name, "list of field paths");
+      break;
     case OPT_RETRIES: o->retry.retries = (int)option_count(L, name, 0, 100, "0 to 100"); break;
     case OPT_RETRY_DELAY: o->retry.retry_delay = option_seconds(L, name); break;
     case OPT_MAX_RETRY_DELAY: o->retry.max_retry_delay = option_seconds(L, name); break;

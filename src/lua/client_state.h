@@ -19,7 +19,8 @@
 #define LOG_FN 3    /* opts.log */
 #define LOG_ERROR 4 /* what the log function raised during the current call */
 #define HOOK_FN 5   /* call_hook, made once: pushing a C function allocates on 5.1/LuaJIT */
-#define USERVALUE_SLOTS 5
+#define EXTRA 6     /* opts.extra as a set of paths (extra.c), or nil */
+#define USERVALUE_SLOTS 6
 
 #if LUA_VERSION_NUM < 502
 #define get_uservalue(L, i) lua_getfenv((L), (i))

@@ -55,31 +55,43 @@ int referrals_encode_table(lua_State *L, referrals_ctx *ctx, int idx, int mode) 
                             : rc;
 }
 
+/* The mode at 2 and the options table after it: (tbl [, mode] [, opts]); -1 for encode,
+ * whose options are at 2. Pushes the call's extra set (extra.c) and returns its index. */
+static int read_call(lua_State *L, int *mode) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  int opts = 2;
+  if (*mode >= 0 && lua_type(L, 2) != LUA_TTABLE) {
+    *mode = luaL_checkoption(L, 2, "create", mode_names);
+    opts = 3;
+  }
+  if (!lua_isnoneornil(L, opts)) luaL_checktype(L, opts, LUA_TTABLE);
+  lua_settop(L, opts);
+  return referrals_extra_push(L, 0, opts, opts);
+}
+
 static int encode_as(lua_State *L, int mode) {
+  int extra = read_call(L, &mode);
   referrals_ctx *ctx = referrals_ctx_acquire(L);
+  ctx->extra = extra;
   int rc = referrals_encode_table(L, ctx, 1, mode);
   if (rc == REFERRALS_OK) lua_pushlstring(L, ctx->out.data, ctx->out.len);
   return referrals_ctx_finish(L, ctx, rc);
 }
 
-/* encode(tbl) -> json | nil, err */
-static int l_encode(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
-  return encode_as(L, -1);
-}
+/* encode(tbl [, opts]) -> json | nil, err. It keeps unknown members anyway: opts.extra is
+ * accepted (and checked) so that one options table serves every function. */
+static int l_encode(lua_State *L) { return encode_as(L, -1); }
 
-/* encode_valid(tbl [, mode]) -> json | nil, err: validated and encoded in one conversion, as
- * client:create does before it sends anything. */
-static int l_encode_valid(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
-  return encode_as(L, luaL_checkoption(L, 2, "create", mode_names));
-}
+/* encode_valid(tbl [, mode] [, opts]) -> json | nil, err: validated and encoded in one
+ * conversion, as client:create does before it sends anything. */
+static int l_encode_valid(lua_State *L) { return encode_as(L, REFERRALS_MODE_CREATE); }
 
-/* validate(tbl [, mode]) -> true | nil, err */
+/* validate(tbl [, mode] [, opts]) -> true | nil, err */
 static int l_validate(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
-  int mode = luaL_checkoption(L, 2, "create", mode_names);
+  int mode = REFERRALS_MODE_CREATE;
+  int extra = read_call(L, &mode);
   referrals_ctx *ctx = referrals_ctx_acquire(L);
+  ctx->extra = extra;
   referrals_referral *r;
   int rc = to_referral(L, ctx, 1, mode, &r);
   if (rc == REFERRALS_OK) lua_pushboolean(L, 1);

@@ -29,8 +29,11 @@ static int l_create(lua_State *L) {
   check_client(L);
   luaL_checktype(L, 2, LUA_TTABLE);
   check_opts(L, 3);
+  lua_settop(L, 3);
   double deadline = referrals_call_deadline(L, 3);
+  int extra = referrals_client_extra(L, 3, 3);
   referrals_ctx *ctx = referrals_ctx_acquire(L);
+  ctx->extra = extra;
   referrals_client *c = NULL;
   referrals_referral *r = NULL;
   referrals_call k = {.L = L};
@@ -160,8 +163,10 @@ static int l_update(lua_State *L) {
   const char *id = lua_tolstring(L, 5, &id_len);
   const char *etag = lua_tolstring(L, 6, &etag_len);
   double deadline = referrals_call_deadline(L, 4);
+  int extra = referrals_client_extra(L, 4, 4); /* 7 */
 
   referrals_ctx *ctx = referrals_ctx_acquire(L);
+  ctx->extra = extra;
   referrals_client *c = NULL;
   referrals_referral *r = NULL;
   referrals_call k = {.L = L};

@@ -25,6 +25,7 @@ typedef struct op {
   const char *path; /* as given (a Lua string, or NUL-terminated in the arena) */
   const char *pointer;
   referrals_patch_target target;
+  int extra; /* a path the schema does not know, on opts.extra: the value is sent as given */
 } op;
 
 static int invalid(referrals_ctx *ctx, const char *code, const char *field, const char *what) {
@@ -32,12 +33,39 @@ static int invalid(referrals_ctx *ctx, const char *code, const char *field, cons
                              field[0] ? field : "changes", what);
 }
 
-/* Resolves o->path into o->pointer (kept in the arena) and checks the op fits it. */
-static int resolve(referrals_ctx *ctx, op *o) {
+/* The JSON Pointer of a path the schema does not know: its segments (split at "." or "/")
+ * with "~" escaped (RFC 6901; a segment holds no "/"). */
+static void extra_pointer(referrals_buffer *b, const char *path, op *o) {
+  const char *p = path[0] == '/' ? path + 1 : path;
+  referrals_buffer_append(b, "/", 1);
+  for (; *p; p++) {
+    if (*p == '.' || *p == '/')
+      referrals_buffer_append(b, "/", 1);
+    else if (*p == '~')
+      referrals_buffer_append(b, "~0", 2);
+    else
+      referrals_buffer_append(b, p, 1);
+  }
+  size_t n = strlen(path);
+  o->target.append = n >= 2 && path[n - 1] == '-' && (path[n - 2] == '/' || path[n - 2] == '.');
+}
+
+/* Resolves o->path into o->pointer (kept in the arena) and checks the op fits it. A path the
+ * schema does not know ("path": a member it lacks) is refused unless it is on opts.extra; a
+ * path it knows is checked, extra or not. */
+static int resolve(lua_State *L, referrals_ctx *ctx, op *o) {
   referrals_buffer *b = &ctx->scratch;
   b->len = 0;
   b->failed = 0;
-  int rc = referrals_patch_path(o->path, strlen(o->path), &o->target, b, &ctx->err);
+  size_t len = strlen(o->path);
+  int rc = referrals_patch_path(o->path, len, &o->target, b, &ctx->err);
+  o->extra = rc == REFERRALS_E_VALIDATION && strcmp(ctx->err.code, "path") == 0 &&
+             referrals_extra_allows(L, ctx, o->path, len);
+  if (o->extra) {
+    referrals_error_clear(&ctx->err);
+    extra_pointer(b, o->path, o);
+    rc = REFERRALS_OK;
+  }
   if (rc != REFERRALS_OK) return rc;
   if (o->target.append && strcmp(o->op, "add") != 0)
     return invalid(ctx, "op", o->path, "a path ending in \"-\" appends, which only \"add\" does");
@@ -49,8 +77,9 @@ static int resolve(referrals_ctx *ctx, op *o) {
 static int write_op(lua_State *L, referrals_ctx *ctx, const op *o, int first) {
   const referrals_field *f = o->target.field;
   referrals_value v;
-  int rc = referrals_lua_to_value(L, ctx, -1, f, o->target.item, o->path, &v);
-  if (rc == REFERRALS_OK) {
+  int rc =
+      o->extra ? REFERRALS_OK : referrals_lua_to_value(L, ctx, -1, f, o->target.item, o->path, &v);
+  if (rc == REFERRALS_OK && !o->extra) {
     /* An item is checked as the item it is: the array field's descriptor, with the kind of
      * its items. */
     referrals_field item = *f;
@@ -66,7 +95,8 @@ static int write_op(lua_State *L, referrals_ctx *ctx, const op *o, int first) {
   referrals_buffer_append(b, ",\"path\":", 8);
   referrals_json_write_string(b, o->pointer, strlen(o->pointer));
   referrals_buffer_append(b, ",\"value\":", 9);
-  rc = referrals_encode_value(f, &v, o->target.item, b, &ctx->err);
+  rc = o->extra ? referrals_lua_to_json(L, -1, b, &ctx->err, o->path)
+                : referrals_encode_value(f, &v, o->target.item, b, &ctx->err);
   referrals_buffer_append(b, "}", 1);
   return rc;
 }
@@ -89,7 +119,7 @@ static int list_op(lua_State *L, referrals_ctx *ctx, int idx, size_t i, op *o) {
   if (!o->op || (strcmp(o->op, "add") != 0 && strcmp(o->op, "replace") != 0))
     return invalid(ctx, "op", field, "op must be \"add\" or \"replace\"");
   if (!o->path) return invalid(ctx, "path", field, "path must be a string");
-  int rc = resolve(ctx, o);
+  int rc = resolve(L, ctx, o);
   if (rc == REFERRALS_OK && lua_isnil(L, -1))
     rc = invalid(ctx, "value", o->path, "no value (use referrals.null for JSON null)");
   return rc;
@@ -109,7 +139,7 @@ static int write_paths(lua_State *L, referrals_ctx *ctx, int idx, size_t n) {
   while (rc == REFERRALS_OK && lua_next(L, idx)) {
     ops[i].path = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
     ops[i].op = "replace";
-    rc = ops[i].path ? resolve(ctx, &ops[i])
+    rc = ops[i].path ? resolve(L, ctx, &ops[i])
                      : invalid(ctx, "changes", "", "mixes operations and paths");
     if (rc == REFERRALS_OK && ops[i].target.append) ops[i].op = "add";
     i++;

@@ -219,12 +219,22 @@ static int convert_value(conv *c, int idx, uint8_t kind, const referrals_field *
 
 /* ---- objects ---------------------------------------------------------------------------- */
 
+/* The member at the current path is one the caller sends on purpose (opts.extra). */
+static int on_extra_list(conv *c) {
+  if (!c->ctx->extra) return 0;
+  char path[256];
+  format_path(c, path, sizeof path);
+  return referrals_extra_allows(c->L, c->ctx, path, strlen(path));
+}
+
+/* strict: refused with its "did you mean", unless on the extra list; else (and then) kept
+ * as raw JSON, written by encode after the known members. */
 static int unknown_key(conv *c, const referrals_type *t, void *obj, int key_idx, int val_idx) {
   size_t len;
   const char *key = lua_tolstring(c->L, key_idx, &len);
   int rc = push_segment(c, key, len, 0);
   if (rc) return rc;
-  if (c->strict) {
+  if (c->strict && !on_extra_list(c)) {
     const char *near = referrals_suggest_key(t, key, len);
     char detail[160];
     if (near)

@@ -16,11 +16,16 @@ local GLOBAL = {
   { "help", true, "show this help" },
 }
 
+-- An option given more than once (`many`): its value is the list of what each gave.
+local EXTRA = { "extra", "PATH", "send the member at PATH (e.g. details.solutionArea) as given, "
+  .. "though the schema does not know it; repeatable", many = true }
+
 --- The commands, in the order `referrals --help` lists them. `args`: how many positional
 -- arguments (`n` exactly, or `min` and more); `offline`: needs no token nor server.
 M.commands = {
   { name = "create", usage = "create FILE.json", args = { n = 1 },
-    summary = "create a referral from FILE.json; prints the created referral" },
+    summary = "create a referral from FILE.json; prints the created referral",
+    options = { EXTRA } },
   { name = "share", usage = "share FILE.json | --resume ID [--partner ID] [--notes TEXT]",
     args = { min = 0 },
     summary = "create a shared referral and its connected half; prints both",
@@ -29,7 +34,8 @@ M.commands = {
       .. "carries it as \"created\"; `referrals share --resume ID` then runs step 2 alone.",
     options = { { "partner", "ID", "the partner's BusinessProfileLocation id (default msft)" },
       { "notes", "TEXT", "the invitation notes (inviteContext.notes)" },
-      { "resume", "ID", "finish the engagement of the step-1 referral ID (no new engagement)" } } },
+      { "resume", "ID", "finish the engagement of the step-1 referral ID (no new engagement)" },
+      EXTRA } },
   { name = "get", usage = "get ID", args = { n = 1 }, summary = "print one referral" },
   { name = "list", usage = "list [--filter ODATA | --engagement ID | --status S] [--all]",
     args = { n = 0 },
@@ -43,13 +49,14 @@ M.commands = {
     details = "PATH=text sets a string (a number or true/false where the member is one),\n"
       .. "PATH:=json any JSON value:\n"
       .. "  referrals update ID status=Closed substatus=Won details.dealValue=10000",
-    options = { { "etag", "E", "send If-Match: E (a stale one fails with 412)" } } },
+    options = { { "etag", "E", "send If-Match: E (a stale one fails with 412)" }, EXTRA } },
   { name = "bulk", usage = "bulk FILE.jsonl [--concurrency N]", args = { n = 1 },
     summary = "create one referral per line of FILE.jsonl; JSON lines out",
     details = "Prints one JSON line per input line, in input order: the created referral, or\n"
       .. "{\"line\":N,\"error\":{...}}. Blank lines are skipped. The exit code is the first\n"
       .. "failure's.",
-    options = { { "concurrency", "N", "requests in flight at once, 1 to 256 (default 8)" } } },
+    options = { { "concurrency", "N", "requests in flight at once, 1 to 256 (default 8)" },
+      EXTRA } },
   { name = "sync", usage = "sync FILE [--apply] [--concurrency N]", args = { n = 1 },
     summary = "make Partner Center match the referrals of FILE, keyed by externalReferenceId",
     details = "FILE holds a JSON array of referrals, or one referral per line. Prints the plan\n"
@@ -58,9 +65,11 @@ M.commands = {
       .. "is a terminal). An item with \"type\": \"Shared\" gets both halves of a co-sell\n"
       .. "engagement. Exit code 5 when conflicts or item errors remain.",
     options = { { "apply", true, "write the plan (without: only show it)" },
-      { "concurrency", "N", "creates in flight at once while applying, 1 to 256 (default 8)" } } },
+      { "concurrency", "N", "creates in flight at once while applying, 1 to 256 (default 8)" },
+      EXTRA } },
   { name = "validate", usage = "validate FILE.json", args = { n = 1 }, offline = true,
-    summary = "check FILE.json for create, offline; prints {\"valid\":true}" },
+    summary = "check FILE.json for create, offline; prints {\"valid\":true}",
+    options = { EXTRA } },
 }
 for _, c in ipairs(M.commands) do M.commands[c.name] = c end
 
@@ -121,7 +130,8 @@ end
 --- Parses the arguments after the program name.
 -- @tparam {string,...} argv the arguments
 -- @treturn table|nil `{ command = <one of M.commands, or nil>, options = { name = value },
--- args = { ... }, version = true|nil }`
+-- args = { ... }, version = true|nil }`; a repeatable option's value (`--extra`) is the list
+-- of the values given
 -- @treturn[opt] string the usage error
 function M.parse(argv)
   local parsed = { options = {}, args = {} }
@@ -156,6 +166,11 @@ function M.parse(argv)
         if not value then return nil, ("--%s needs a value (%s)"):format(name, o[2]) end
       elseif inline then
         return nil, ("--%s takes no value"):format(name)
+      end
+      if o.many then
+        local list = parsed.options[name] or {}
+        list[#list + 1] = value
+        value = list
       end
       parsed.options[name] = value
     end

@@ -98,20 +98,20 @@ end
 
 local commands = {}
 
-function commands.validate(_, argv)
+function commands.validate(_, argv, options)
   local ref, err = read_referral(argv[1])
   if not ref then return nil, err end
-  local ok, verr = referrals.validate(ref)
+  local ok, verr = referrals.validate(ref, { extra = options.extra })
   if not ok then return nil, verr end
   output.print('{"valid":true}')
   return true
 end
 
-function commands.create(client, argv)
+function commands.create(client, argv, options)
   local ref, err = read_referral(argv[1])
   if not ref then return nil, err end
   local created
-  created, err = client:create(ref)
+  created, err = client:create(ref, { extra = options.extra })
   if not created then return nil, err end
   return print_referral(created)
 end
@@ -119,7 +119,8 @@ end
 -- With --resume ID (the step-1 referral of an engagement whose second step failed) only step
 -- 2 runs, through client:connect, which never makes a second connected half.
 function commands.share(client, argv, options)
-  local invite = { partner = options.partner, invite = options.notes and { notes = options.notes } }
+  local invite = { partner = options.partner, invite = options.notes and { notes = options.notes },
+    extra = options.extra }
   if options.resume then
     if argv[1] then return nil, usage_error("share --resume ID takes no FILE") end
     local mine, err = client:get(options.resume)
@@ -248,7 +249,7 @@ function commands.update(client, argv, options)
   local changes, err = parse_changes { select(2, (table.unpack or unpack)(argv)) }
   if not changes then return nil, err end
   local ref
-  ref, err = client:update(argv[1], changes, { etag = options.etag })
+  ref, err = client:update(argv[1], changes, { etag = options.etag, extra = options.extra })
   if not ref then return nil, err end
   return print_referral(ref)
 end
@@ -290,7 +291,7 @@ function commands.bulk(client, argv, options)
   local bar = progress.new(used)
   bar:update(not_json)
   local created
-  created, err = client:create_many(refs, { concurrency = concurrency,
+  created, err = client:create_many(refs, { concurrency = concurrency, extra = options.extra,
     progress = function(done) bar:update(not_json + done) end })
   if not created then
     bar:finish()
