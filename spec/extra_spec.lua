@@ -173,6 +173,18 @@ describe("extra members", function()
       assert.equal(400, err.status)
       assert.same({ { op = "add", path = "/customerProfile/team/0/linkedIn",
         value = { handle = "sue" } } }, wire(n)[1].body)
+      -- A known path whose value carries an extra member: the member is sent, typos refused.
+      local member = { firstName = "Ann", lastName = "Lee", email = "ann@contoso.com",
+        linkedIn = { handle = "ann" } }
+      _, err = client:update(ref, { { op = "add", path = "/customerProfile/team/-", value = member } })
+      assert.equal("unknown_key", err.code)
+      n = #server.requests()
+      _, err = client:update(ref, { { op = "add", path = "/customerProfile/team/-", value = member } }, { extra = EXTRA })
+      assert.same({ { op = "add", path = "/customerProfile/team/-", value = member } },
+        wire(n)[1].body)
+      member.emial, member.email = member.email, nil
+      _, err = client:update(ref, { { op = "add", path = "/customerProfile/team/-", value = member } }, { extra = EXTRA })
+      assert.matches('did you mean "email"', err.message, 1, true)
     end)
   end)
 
