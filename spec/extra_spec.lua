@@ -242,10 +242,11 @@ describe("extra members", function()
     setup(function() dir, remove_dir = helper.tempdir() end)
     teardown(function() remove_dir() end)
 
-    local function run(args)
+    -- Runs the command with FILE = ref (default with_unknown()); true when it exits with 0.
+    local function run(args, ref)
       local file = dir .. "/ref.json"
       local f = assert(io.open(file, "wb"))
-      f:write(cjson.encode(with_unknown()))
+      f:write(cjson.encode(ref or with_unknown()))
       f:close()
       local cmd = { "env", helper.quote("LUA_PATH=" .. package.path),
         helper.quote("LUA_CPATH=" .. package.cpath), "REFERRALS_TOKEN=" .. TOKEN,
@@ -274,6 +275,31 @@ describe("extra members", function()
       local expected = posted(with_unknown())
       expected.headers = nil
       assert.same({ expected }, sent)
+    end)
+
+    it("on bulk, share and sync sends the members; without it they are refused", function()
+      local all = { "--extra", "partnerRole", "--extra", "details.solutionArea",
+        "--extra", "customerProfile.team.linkedIn" }
+      local ref = with_unknown()
+      ref.externalReferenceId = "extra-cli-1"
+      local function posts()
+        local out = {}
+        for _, w in ipairs(wire()) do
+          if w.method == "POST" then out[#out + 1] = w.body.details.solutionArea end
+        end
+        return out
+      end
+      for _, command in ipairs { "bulk", "share", "sync" } do
+        server.reset()
+        local argv = { command, "FILE" }
+        if command == "sync" then argv[3] = "--apply" end
+        assert.is_false(run(argv, ref), command)
+        assert.same({}, posts(), command)
+        for _, a in ipairs(all) do argv[#argv + 1] = a end
+        assert.is_true(run(argv, ref), command)
+        local sent = { { "Azure", "Security" }, command ~= "bulk" and { "Azure", "Security" } or nil }
+        assert.same(sent, posts(), command)
+      end
     end)
 
     it("on update sends the PATCH path", function()
