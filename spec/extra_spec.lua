@@ -176,14 +176,14 @@ describe("extra members", function()
       -- A known path whose value carries an extra member: the member is sent, typos refused.
       local member = { firstName = "Ann", lastName = "Lee", email = "ann@contoso.com",
         linkedIn = { handle = "ann" } }
-      _, err = client:update(ref, { { op = "add", path = "/customerProfile/team/-", value = member } })
+      local function append() return { { op = "add", path = "/customerProfile/team/-", value = member } } end
+      _, err = client:update(ref, append())
       assert.equal("unknown_key", err.code)
       n = #server.requests()
-      _, err = client:update(ref, { { op = "add", path = "/customerProfile/team/-", value = member } }, { extra = EXTRA })
-      assert.same({ { op = "add", path = "/customerProfile/team/-", value = member } },
-        wire(n)[1].body)
+      client:update(ref, append(), { extra = EXTRA })
+      assert.same(append(), wire(n)[1].body)
       member.emial, member.email = member.email, nil
-      _, err = client:update(ref, { { op = "add", path = "/customerProfile/team/-", value = member } }, { extra = EXTRA })
+      _, err = client:update(ref, append(), { extra = EXTRA })
       assert.matches('did you mean "email"', err.message, 1, true)
     end)
   end)
