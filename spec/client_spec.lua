@@ -427,6 +427,14 @@ describe("the client", function()
       assert.equal(n + 2, #sent)
     end)
 
+    it("appends with a path ending in - in the table of paths (an add, as RFC 6902 says)", function()
+      local ref = create_n(1)[1]
+      local n = #server.requests()
+      local member = { firstName = "Ada", lastName = "L", email = "ada@example.com" }
+      assert(client:update(ref.id, { ["customerProfile.team.-"] = member }))
+      assert.same({ { op = "add", path = "/customerProfile/team/-", value = member } }, wire(n)[1].body)
+    end)
+
     it("returns the service's 412 for a stale eTag", function()
       local ref = create_n(1)[1]
       local updated, err = client:update(ref, { status = "Closed", substatus = "Won" },

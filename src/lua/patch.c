@@ -137,11 +137,16 @@ static int write_paths(lua_State *L, referrals_ctx *ctx, int idx, size_t n) {
   int rc = REFERRALS_OK;
   lua_pushnil(L);
   while (rc == REFERRALS_OK && lua_next(L, idx)) {
-    ops[i].path = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-    ops[i].op = "replace";
+    const char *path = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    size_t len = path ? strlen(path) : 0;
+    ops[i].path = path;
+    /* A path that ends in "-" appends: "add", as RFC 6902 says; every other path replaces. */
+    ops[i].op =
+        len && path[len - 1] == '-' && (len == 1 || path[len - 2] == '.' || path[len - 2] == '/')
+            ? "add"
+            : "replace";
     rc = ops[i].path ? resolve(L, ctx, &ops[i])
                      : invalid(ctx, "changes", "", "mixes operations and paths");
-    if (rc == REFERRALS_OK && ops[i].target.append) ops[i].op = "add";
     i++;
     lua_pop(L, 1);
   }
