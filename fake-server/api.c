@@ -360,6 +360,8 @@ static int auth_ok(struct server *srv, const struct request *req, struct reply *
         "Missing bearer token",
         "The bearer token is not valid",
         "The bearer token has expired",
+        "The bearer token is for another audience: this API needs "
+        "https://api.partner.microsoft.com",
     };
     enum auth_result a = tokens_check(srv->tokens, req->authorization);
     if (a == AUTH_OK)
@@ -369,14 +371,14 @@ static int auth_ok(struct server *srv, const struct request *req, struct reply *
     return 0;
 }
 
-/* "/<tenant>/oauth2/token" */
-static int is_token_path(const char *path)
+/* "/<tenant><tail>" */
+static int is_tenant_path(const char *path, const char *tail)
 {
     size_t tenant;
     if (path[0] != '/')
         return 0;
     tenant = strcspn(path + 1, "/");
-    return tenant > 0 && strcmp(path + 1 + tenant, "/oauth2/token") == 0;
+    return tenant > 0 && strcmp(path + 1 + tenant, tail) == 0;
 }
 
 /* For ".../referrals[/]" sets *id = NULL; for ".../referrals/<id>[/]" copies
@@ -421,9 +423,15 @@ void api_handle(struct server *srv, const struct request *req, struct reply *r)
         else
             reply_method_not_allowed(r, m, "GET, PATCH, PUT");
         free(id);
-    } else if (is_token_path(req->path)) {
+    } else if (is_tenant_path(req->path, "/oauth2/token") ||
+               is_tenant_path(req->path, "/oauth2/v2.0/token")) {
         if (strcmp(m, "POST") == 0)
             tokens_issue(srv->tokens, req->content_type, req->body, req->body_len, r);
+        else
+            reply_method_not_allowed(r, m, "POST");
+    } else if (is_tenant_path(req->path, "/oauth2/v2.0/devicecode")) {
+        if (strcmp(m, "POST") == 0)
+            tokens_devicecode(srv->tokens, req->content_type, req->body, req->body_len, r);
         else
             reply_method_not_allowed(r, m, "POST");
     } else {

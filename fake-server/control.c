@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devicecode.h"
 #include "json.h"
 #include "query.h"
+#include "tokens.h"
 
 static void get_requests(struct server *srv, const struct request *req, struct reply *r)
 {
@@ -109,6 +111,24 @@ static void dump_referrals(struct server *srv, const struct request *req, struct
     store_dump(srv->store, &r->body);
 }
 
+/* {"user_code":"...","action":"approve|decline|expire|slow_down"}: what
+ * the user (or Entra) does with a device code, for the specs. */
+static void act_on_device(struct server *srv, const struct request *req, struct reply *r)
+{
+    strbuf err = STRBUF_INIT;
+    jv *doc = jv_parse(req->body, req->body_len, &err);
+    if (doc && doc->kind == JV_OBJECT &&
+        devicecodes_act(tokens_devices(srv->tokens), jv_get_str(doc, "user_code"),
+                        jv_get_str(doc, "action")) == 0)
+        r->status = 204;
+    else
+        reply_error(r, 400, "invalidRequest", NULL,
+                    "The body must name a pending user_code and an action "
+                    "(approve, decline, expire, slow_down)");
+    jv_free(doc);
+    sb_free(&err);
+}
+
 typedef void (*control_fn)(struct server *srv, const struct request *req, struct reply *r);
 
 static const struct route {
@@ -116,9 +136,10 @@ static const struct route {
     const char *method;
     control_fn handle;
 } routes[] = {
-    {"requests", "GET", get_requests},    {"reset", "POST", reset},
-    {"referrals", "GET", dump_referrals}, {"referrals", "POST", seed_referral},
-    {"faults", "POST", add_faults},       {"stats", "GET", get_stats},
+    {"requests", "GET", get_requests},     {"reset", "POST", reset},
+    {"referrals", "GET", dump_referrals},  {"referrals", "POST", seed_referral},
+    {"faults", "POST", add_faults},        {"stats", "GET", get_stats},
+    {"devicecode", "POST", act_on_device},
 };
 
 void control_handle(struct server *srv, const struct request *req, struct reply *r)

@@ -83,7 +83,7 @@ int main(int argc, char **argv)
     srv.store = store_new();
     srv.log = reqlog_new((size_t)opt.max_records);
     srv.faults = faults_new();
-    srv.tokens = tokens_new(opt.token, opt.token_lifetime);
+    srv.tokens = tokens_new(opt.token, opt.token_lifetime, opt.device_interval);
     ids_guid(srv.organization_id);
     pthread_mutex_init(&srv.wait_lock, NULL);
     pthread_cond_init(&srv.wait_cond, NULL);

@@ -21,6 +21,7 @@ static const char usage[] =
     "  --cert FILE           PEM certificate: serve HTTPS (needs --key)\n"
     "  --key FILE            PEM private key for --cert\n"
     "  --token-lifetime S    lifetime of tokens from the token endpoint (default 3600)\n"
+    "  --device-interval S   polling interval handed out with device codes (default 5)\n"
     "  --max-records N       request records kept for /_fake/requests (default 10000)\n"
     "  --verbose             log one line per request to stderr\n"
     "  --help                show this help\n";
@@ -36,6 +37,7 @@ static const struct option_rule {
     {"--port", NUMBER, offsetof(struct options, port), 0, 65535},
     {"--page-size", NUMBER, offsetof(struct options, page_size), 1, 1000000},
     {"--token-lifetime", NUMBER, offsetof(struct options, token_lifetime), 0, 100000000},
+    {"--device-interval", NUMBER, offsetof(struct options, device_interval), 0, 3600},
     {"--max-records", NUMBER, offsetof(struct options, max_records), 1, 100000000},
     {"--port-file", TEXT, offsetof(struct options, port_file), 0, 0},
     {"--token", TEXT, offsetof(struct options, token), 0, 0},
@@ -78,6 +80,7 @@ int options_parse(int argc, char **argv, struct options *o)
     memset(o, 0, sizeof *o);
     o->page_size = 100;
     o->token_lifetime = 3600;
+    o->device_interval = 5; /* Entra's */
     o->max_records = 10000;
     for (i = 1; i < argc; i++) {
         const char *arg = argv[i], *eq = strchr(arg, '=');

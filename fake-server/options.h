@@ -11,6 +11,7 @@ struct options {
     const char *cert_file; /* PEM certificate: serve HTTPS */
     const char *key_file;  /* PEM private key for cert_file */
     long token_lifetime;   /* seconds issued access tokens live */
+    long device_interval;  /* seconds between device-code polls it asks for */
     long max_records;      /* request records kept */
     int verbose;           /* one line per request on stderr */
 };

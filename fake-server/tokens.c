@@ -9,16 +9,20 @@
 #include <strings.h>
 #include <time.h>
 
+#include "devicecode.h"
 #include "ids.h"
 #include "json.h"
 #include "query.h"
 
 #define RESOURCE "https://api.partner.microsoft.com" /* spec §4: the token audience */
+/* The webhook registration API's audience: one refresh token serves both. */
+#define WEBHOOK_RESOURCE "https://api.partnercenter.microsoft.com"
 #define TOKEN_BYTES 32
 
 struct issued {
     char access[2 * TOKEN_BYTES + 1];
     char refresh[2 * TOKEN_BYTES + 1];
+    const char *audience; /* RESOURCE or WEBHOOK_RESOURCE */
     time_t expires_on;
 };
 
@@ -26,17 +30,19 @@ struct tokens {
     pthread_mutex_t lock;
     char *fixed;
     long lifetime;
+    struct devicecodes *devices;
     struct issued *items;
     size_t count;
     size_t cap;
 };
 
-struct tokens *tokens_new(const char *fixed, long lifetime)
+struct tokens *tokens_new(const char *fixed, long lifetime, long device_interval)
 {
     struct tokens *t = xcalloc(1, sizeof *t);
     pthread_mutex_init(&t->lock, NULL);
     t->fixed = fixed ? xstrdup(fixed) : NULL;
     t->lifetime = lifetime;
+    t->devices = devicecodes_new(device_interval);
     return t;
 }
 
@@ -46,6 +52,7 @@ void tokens_free(struct tokens *t)
         return;
     free(t->fixed);
     free(t->items);
+    devicecodes_free(t->devices);
     pthread_mutex_destroy(&t->lock);
     free(t);
 }
@@ -68,7 +75,9 @@ enum auth_result tokens_check(struct tokens *t, const char *authorization)
     pthread_mutex_lock(&t->lock);
     for (i = 0; i < t->count; i++) {
         if (strlen(t->items[i].access) == len && strncmp(t->items[i].access, token, len) == 0) {
-            rc = time(NULL) < t->items[i].expires_on ? AUTH_OK : AUTH_EXPIRED;
+            rc = strcmp(t->items[i].audience, RESOURCE) != 0 ? AUTH_WRONG_AUDIENCE
+                 : time(NULL) < t->items[i].expires_on       ? AUTH_OK
+                                                             : AUTH_EXPIRED;
             break;
         }
     }
@@ -101,10 +110,11 @@ static const char *first_missing(const struct params *p, const char *const *name
 
 /* Records a new token pair and writes the token response (spec §4: the v1
  * endpoint sends its numbers as strings). */
-static void issue(struct tokens *t, struct reply *r)
+static void issue(struct tokens *t, const char *audience, struct reply *r)
 {
     struct issued it;
     time_t now = time(NULL);
+    it.audience = audience;
     ids_hex(it.access, TOKEN_BYTES);
     ids_hex(it.refresh, TOKEN_BYTES);
     it.expires_on = now + t->lifetime;
@@ -116,10 +126,10 @@ static void issue(struct tokens *t, struct reply *r)
     sb_printf(&r->body,
               "{\"token_type\":\"Bearer\",\"scope\":\"user_impersonation\","
               "\"expires_in\":\"%ld\",\"ext_expires_in\":\"%ld\",\"expires_on\":\"%lld\","
-              "\"not_before\":\"%lld\",\"resource\":\"" RESOURCE "\","
+              "\"not_before\":\"%lld\",\"resource\":\"%s\","
               "\"access_token\":\"%s\",\"refresh_token\":\"%s\"}",
-              t->lifetime, t->lifetime, (long long)it.expires_on, (long long)now, it.access,
-              it.refresh);
+              t->lifetime, t->lifetime, (long long)it.expires_on, (long long)now, audience,
+              it.access, it.refresh);
 }
 
 static int refresh_token_known(struct tokens *t, const char *refresh)
@@ -133,40 +143,110 @@ static int refresh_token_known(struct tokens *t, const char *refresh)
     return found;
 }
 
+/* The audience a request asks for: the v1 endpoint's resource, or the v2
+ * endpoint's scope "<audience>/.default" (other scopes such as openid or
+ * offline_access may come beside it); RESOURCE when it names none. NULL
+ * when it names an audience neither API has. */
+static const char *audience_of(const struct params *p)
+{
+    static const char *const known[] = {RESOURCE, WEBHOOK_RESOURCE};
+    const char *resource = params_get(p, "resource"), *scope = params_get(p, "scope");
+    size_t k;
+    if (resource) {
+        for (k = 0; k < 2; k++)
+            if (strcmp(resource, known[k]) == 0)
+                return known[k];
+        return NULL;
+    }
+    for (k = 0; scope && k < 2; k++) {
+        const char *at = strstr(scope, known[k]);
+        if (at && strncmp(at + strlen(known[k]), "/.default", 9) == 0)
+            return known[k];
+    }
+    return scope && strstr(scope, "/.default") ? NULL : RESOURCE;
+}
+
+/* Parses a form-encoded body; on failure answers invalid_request. */
+static int parse_form(const char *content_type, const char *body, size_t body_len, struct params *p,
+                      struct reply *r)
+{
+    static const char form[] = "application/x-www-form-urlencoded";
+    strbuf err = STRBUF_INIT;
+    int ok = 0;
+    if (!content_type || strncasecmp(content_type, form, sizeof form - 1) != 0)
+        oauth_error(r, "invalid_request", "The body must be application/x-www-form-urlencoded");
+    else if (params_parse(p, body, body_len, &err) < 0)
+        oauth_error(r, "invalid_request", err.data);
+    else
+        ok = 1;
+    sb_free(&err);
+    return ok;
+}
+
+/* The device_code grant: RFC 8628 section 3.5's answers while waiting. */
+static void poll_device(struct tokens *t, const char *device_code, struct reply *r)
+{
+    char *scope = NULL;
+    switch (devicecodes_poll(t->devices, device_code, &scope)) {
+    case DEVICE_PENDING:
+        oauth_error(r, "authorization_pending", "The user has not yet finished signing in");
+        break;
+    case DEVICE_SLOW_DOWN:
+        oauth_error(r, "slow_down", "The client polls too often");
+        break;
+    case DEVICE_DECLINED:
+        oauth_error(r, "authorization_declined", "The user declined the sign-in");
+        break;
+    case DEVICE_EXPIRED:
+        oauth_error(r, "expired_token", "The device code has expired");
+        break;
+    case DEVICE_UNKNOWN:
+        oauth_error(r, "bad_verification_code", "The device code is unknown or used up");
+        break;
+    case DEVICE_APPROVED:
+        issue(t, strstr(scope, WEBHOOK_RESOURCE "/") ? WEBHOOK_RESOURCE : RESOURCE, r);
+        break;
+    }
+    free(scope);
+}
+
 void tokens_issue(struct tokens *t, const char *content_type, const char *body, size_t body_len,
                   struct reply *r)
 {
     static const char *const password_needs[] = {"username", "password", "client_id", "resource",
                                                  NULL};
     static const char *const refresh_needs[] = {"refresh_token", "client_id", NULL};
+    static const char *const device_needs[] = {"device_code", "client_id", NULL};
+    static const char device_grant[] = "urn:ietf:params:oauth:grant-type:device_code";
     struct params p = PARAMS_INIT;
-    strbuf err = STRBUF_INIT, why = STRBUF_INIT;
-    const char *grant, *missing, *resource;
-    static const char form[] = "application/x-www-form-urlencoded";
+    strbuf why = STRBUF_INIT;
+    const char *grant, *missing, *audience;
 
-    if (!content_type || strncasecmp(content_type, form, sizeof form - 1) != 0) {
-        oauth_error(r, "invalid_request", "The body must be application/x-www-form-urlencoded");
+    if (!parse_form(content_type, body, body_len, &p, r))
         goto done;
-    }
-    if (params_parse(&p, body, body_len, &err) < 0) {
-        oauth_error(r, "invalid_request", err.data);
-        goto done;
-    }
     grant = params_get(&p, "grant_type");
-    if (!grant || (strcmp(grant, "password") != 0 && strcmp(grant, "refresh_token") != 0)) {
+    if (!grant || (strcmp(grant, "password") != 0 && strcmp(grant, "refresh_token") != 0 &&
+                   strcmp(grant, device_grant) != 0)) {
         oauth_error(r, grant ? "unsupported_grant_type" : "invalid_request",
-                    "grant_type must be password or refresh_token");
+                    "grant_type must be password, refresh_token or the device_code grant");
         goto done;
     }
-    missing = first_missing(&p, strcmp(grant, "password") == 0 ? password_needs : refresh_needs);
+    missing = first_missing(&p, strcmp(grant, "password") == 0        ? password_needs
+                                : strcmp(grant, "refresh_token") == 0 ? refresh_needs
+                                                                      : device_needs);
     if (missing) {
         sb_printf(&why, "The request body must contain the parameter '%s'", missing);
         oauth_error(r, "invalid_request", why.data);
         goto done;
     }
-    resource = params_get(&p, "resource");
-    if (resource && strcmp(resource, RESOURCE) != 0) {
-        sb_printf(&why, "The resource must be " RESOURCE ", not '%s'", resource);
+    if (strcmp(grant, device_grant) == 0) {
+        poll_device(t, params_get(&p, "device_code"), r);
+        goto done;
+    }
+    audience = audience_of(&p);
+    if (!audience) {
+        sb_printf(&why, "The resource must be " RESOURCE " or " WEBHOOK_RESOURCE ", not '%s'",
+                  params_get(&p, "resource"));
         oauth_error(r, "invalid_resource", why.data);
         goto done;
     }
@@ -175,9 +255,36 @@ void tokens_issue(struct tokens *t, const char *content_type, const char *body, 
         oauth_error(r, "invalid_grant", "The refresh token is unknown");
         goto done;
     }
-    issue(t, r);
+    issue(t, audience, r);
 done:
     params_free(&p);
-    sb_free(&err);
     sb_free(&why);
+}
+
+void tokens_devicecode(struct tokens *t, const char *content_type, const char *body,
+                       size_t body_len, struct reply *r)
+{
+    static const char *const needs[] = {"client_id", "scope", NULL};
+    struct params p = PARAMS_INIT;
+    strbuf why = STRBUF_INIT;
+    const char *missing;
+    if (!parse_form(content_type, body, body_len, &p, r))
+        goto done;
+    missing = first_missing(&p, needs);
+    if (missing) {
+        sb_printf(&why, "The request body must contain the parameter '%s'", missing);
+        oauth_error(r, "invalid_request", why.data);
+    } else if (!audience_of(&p)) {
+        oauth_error(r, "invalid_scope", "The scope names no known resource");
+    } else {
+        devicecodes_start(t->devices, params_get(&p, "scope"), r);
+    }
+done:
+    params_free(&p);
+    sb_free(&why);
+}
+
+struct devicecodes *tokens_devices(struct tokens *t)
+{
+    return t->devices;
 }

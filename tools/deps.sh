@@ -8,7 +8,7 @@
 #     test     everything make test runs: five interpreters, sanitizers, valgrind, fuzzing
 #     bench    test + nginx and Lua-cURLv3 for the comparison rows (make bench)
 set -e
-RUNTIME="cmake make gcc pkg-config libcurl4-openssl-dev libssl-dev lua5.4 liblua5.4-dev lua-cjson"
+RUNTIME="cmake make gcc pkg-config libcurl4-openssl-dev libssl-dev lua5.4 liblua5.4-dev lua-cjson lua-system"
 DEMO="$RUNTIME libmicrohttpd-dev libyajl-dev"
 DOCS="lua-ldoc lua-discount lua-markdown"
 TEST="$DEMO $DOCS clang libclang-rt-14-dev lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev

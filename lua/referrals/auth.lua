@@ -19,7 +19,10 @@ core.post_form = nil
 local M = {}
 
 M.RESOURCE = "https://api.partner.microsoft.com"
+--- The audience of the webhook registration API; one refresh token serves both.
+M.WEBHOOK_RESOURCE = "https://api.partnercenter.microsoft.com"
 M.AUTHORITY = "https://login.microsoftonline.com"
+M.DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 -- application/x-www-form-urlencoded (the WHATWG rule: space is +, unreserved kept).
 local function encode(s)
@@ -56,6 +59,10 @@ end
 -- token, the refresh-token grant from then on.
 local function grant_form(opts, state)
   local f = { resource = M.RESOURCE, client_id = opts.client_id, client_secret = opts.client_secret }
+  if state.scope then -- the v2 endpoint (device code): scopes instead of a resource
+    f.grant_type, f.refresh_token, f.scope = "refresh_token", state.refresh_token, state.scope
+    return form(f, { "grant_type", "client_id", "client_secret", "scope", "refresh_token" })
+  end
   if state.refresh_token then
     f.grant_type, f.refresh_token = "refresh_token", state.refresh_token
     return form(f, { "grant_type", "resource", "client_id", "client_secret", "refresh_token" })
@@ -66,18 +73,34 @@ local function grant_form(opts, state)
     "password" })
 end
 
-local function token_function(opts)
+local function http_options(opts)
+  local http = { base_url = opts.authority or M.AUTHORITY }
+  for _, k in ipairs(HTTP_OPTIONS) do http[k] = opts[k] end
+  return http
+end
+
+-- "/<tenant><tail>", the tenant percent-encoded.
+local function tenant_path(opts, tail)
+  return "/" .. opts.tenant:gsub("[^%w%-%._~]", function(c)
+    return ("%%%02X"):format(c:byte())
+  end) .. tail
+end
+
+-- state: { refresh_token, scope (v2 endpoint), access_token + expires_in (a first answer
+-- already in hand), on_refresh_token (called with each new refresh token) }.
+local function token_function(opts, state)
   check(opts, "tenant", true)
   check(opts, "client_id", true)
   check(opts, "client_secret", false)
-  local http = { base_url = opts.authority or M.AUTHORITY }
-  for _, k in ipairs(HTTP_OPTIONS) do http[k] = opts[k] end
-  local path = "/" .. opts.tenant:gsub("[^%w%-%._~]", function(c)
-    return ("%%%02X"):format(c:byte())
-  end) .. "/oauth2/token"
-  local state = { refresh_token = opts.refresh_token }
+  local http = http_options(opts)
+  local path = tenant_path(opts, state.scope and "/oauth2/v2.0/token" or "/oauth2/token")
 
   return function()
+    if state.access_token then -- the device-code grant's own answer, used once
+      local token, expires_in = state.access_token, state.expires_in
+      state.access_token, state.expires_in = nil, nil
+      return token, expires_in
+    end
     local status, answer = post_form(http, path, grant_form(opts, state))
     if not status then error(tostring(answer), 0) end -- no answer: transport
     if type(answer) ~= "table" then fail(status, "token_response", "not a JSON object") end
@@ -89,6 +112,7 @@ local function token_function(opts)
     end
     if type(answer.refresh_token) == "string" and answer.refresh_token ~= "" then
       state.refresh_token = answer.refresh_token -- rotated: the old one may be revoked
+      if state.on_refresh_token then state.on_refresh_token(answer.refresh_token) end
     end
     -- expires_in: "3600" from the v1 endpoint, a number elsewhere; the client
     -- reads both and asks again 5 minutes before expiry
@@ -101,7 +125,7 @@ end
 function M.refresh_token(opts)
   if type(opts) ~= "table" then error("bad argument #1 to 'refresh_token' (table expected)", 2) end
   check(opts, "refresh_token", true)
-  return token_function(opts)
+  return token_function(opts, { refresh_token = opts.refresh_token })
 end
 
 --- The documented ROPC request (grant_type=password, scope=openid):
@@ -114,7 +138,91 @@ function M.password(opts)
   local copy = {}
   for k, v in pairs(opts) do copy[k] = v end
   copy.refresh_token = nil
-  return token_function(copy)
+  return token_function(copy, {})
+end
+
+local function auth_error(code, message, status)
+  return core.error { category = "auth", code = code, message = message, status = status }
+end
+
+-- The scopes of a device-code sign-in: the API's, plus a refresh token (offline_access)
+-- and an ID token with the account's name and tenant (openid profile).
+local function device_scope(opts)
+  local scope = opts.scope
+  if scope == nil then scope = (opts.resource or M.RESOURCE) .. "/.default" end
+  return scope .. " offline_access openid profile"
+end
+
+-- The outcomes of a poll that end the sign-in (RFC 8628 section 3.5, Entra's names).
+local DEVICE_FAILURES = {
+  authorization_declined = "the sign-in was declined",
+  expired_token = "the code expired before the sign-in finished: run the sign-in again",
+  bad_verification_code = "the device code is not known to the endpoint",
+}
+
+--- The device authorization grant (Microsoft Entra v2): shows a code through prompt, waits
+-- for the user to sign in in a browser, and returns a token function like the others
+-- (refreshed with the refresh token it received; rotated ones are kept), or nil, err.
+-- opts: { tenant, client_id, scope? or resource? (default the Referrals API),
+-- prompt = function(info) (info.verification_uri, info.user_code, info.message,
+-- info.expires_in), on_refresh_token = function(rt)?, authority? } + HTTP options.
+function M.device_code(opts)
+  if type(opts) ~= "table" then error("bad argument #1 to 'device_code' (table expected)", 2) end
+  check(opts, "tenant", true)
+  check(opts, "client_id", true)
+  check(opts, "scope", false)
+  check(opts, "resource", false)
+  if type(opts.prompt) ~= "function" then
+    error("bad argument #1 to 'device_code' (prompt: function expected, got "
+      .. type(opts.prompt) .. ")", 2)
+  end
+  -- lua-system (Debian lua-system, busted's own clock): a real sleep between polls and a
+  -- monotonic-enough clock; loaded here so the other grants do not need it
+  local system = require "system"
+  local http, scope = http_options(opts), device_scope(opts)
+  local status, start = post_form(http, tenant_path(opts, "/oauth2/v2.0/devicecode"),
+    form({ client_id = opts.client_id, scope = scope }, { "client_id", "scope" }))
+  if not status then return nil, start end
+  if status ~= 200 or type(start) ~= "table" or type(start.device_code) ~= "string" then
+    local e = type(start) == "table" and start or {}
+    return nil, auth_error(type(e.error) == "string" and e.error or "device_code",
+      "device code endpoint: HTTP " .. tostring(status) .. ": "
+        .. (type(e.error_description) == "string" and e.error_description or "no device code"),
+      status)
+  end
+  opts.prompt { verification_uri = start.verification_uri, user_code = start.user_code,
+    message = start.message, expires_in = start.expires_in }
+
+  local interval = tonumber(start.interval) or 5
+  local deadline = system.gettime() + (tonumber(start.expires_in) or 900)
+  local poll = form({ grant_type = M.DEVICE_CODE_GRANT, client_id = opts.client_id,
+    client_secret = opts.client_secret, device_code = start.device_code },
+    { "grant_type", "client_id", "client_secret", "device_code" })
+  local path = tenant_path(opts, "/oauth2/v2.0/token")
+  while true do
+    system.sleep(interval)
+    if system.gettime() > deadline then
+      return nil, auth_error("expired_token", DEVICE_FAILURES.expired_token)
+    end
+    local code, answer = post_form(http, path, poll)
+    if not code then return nil, answer end
+    answer = type(answer) == "table" and answer or {}
+    if code == 200 and type(answer.access_token) == "string" then
+      local state = { scope = scope, refresh_token = answer.refresh_token,
+        access_token = answer.access_token, expires_in = answer.expires_in,
+        on_refresh_token = opts.on_refresh_token }
+      if state.on_refresh_token and type(answer.refresh_token) == "string" then
+        state.on_refresh_token(answer.refresh_token)
+      end
+      return token_function(opts, state)
+    elseif answer.error == "slow_down" then
+      interval = interval + 5 -- RFC 8628 section 3.5
+    elseif answer.error ~= "authorization_pending" then
+      local e = type(answer.error) == "string" and answer.error or "device_code"
+      return nil, auth_error(e, DEVICE_FAILURES[e] or ("token endpoint: HTTP " .. tostring(code)
+        .. ": " .. tostring(answer.error_description or "no access_token in the answer")), code)
+    end
+  end
 end
 
 return M

@@ -10,7 +10,7 @@ require "referrals.sync" -- adds sync (its plans have apply)
 
 local M = {}
 for k, v in pairs(core) do M[k] = v end
-M.auth = auth -- token functions: refresh_token, password
+M.auth = auth -- token functions: refresh_token, password, device_code, cache
 
 local error_mt = getmetatable(core.error { category = "validation", message = "" })
 
