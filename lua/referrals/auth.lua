@@ -14,7 +14,10 @@ local core = require "referrals.core"
 -- The token request: private to this module. Taken off the C module's table when this file
 -- loads (referrals/init.lua loads it before it copies the C module's functions).
 local post_form = core.post_form
-core.post_form = nil
+local file_mode, write_private, make_private_dir =
+  core.file_mode, core.write_private, core.make_private_dir
+core.post_form, core.file_mode, core.write_private, core.make_private_dir = nil, nil, nil, nil
+assert(post_form, "referrals.auth: load it through require, once")
 
 local M = {}
 
@@ -223,6 +226,147 @@ function M.device_code(opts)
         .. ": " .. tostring(answer.error_description or "no access_token in the answer")), code)
     end
   end
+end
+
+-- ---- the token cache ----
+
+local cjson = require "cjson"
+
+-- The default cache file: $XDG_CONFIG_HOME/referrals/tokens.json, or ~/.config/referrals/.
+local function default_cache_path()
+  local base = os.getenv("XDG_CONFIG_HOME")
+  if not base or base == "" then
+    local home = os.getenv("HOME")
+    if not home or home == "" then return nil end
+    base = home .. "/.config"
+  end
+  return base .. "/referrals/tokens.json"
+end
+
+local function cache_error(code, message)
+  return core.error { category = "auth", code = code, message = message }
+end
+
+-- Refuses a file or folder that others can read (group or world bits set).
+local function check_private(path, what)
+  local mode = file_mode(path)
+  if mode and mode % 64 ~= 0 then -- mode & 077
+    return nil, cache_error("cache_permissions", ("the token cache %s %s is readable by others "
+      .. "(mode %03o): make it owner-only (chmod %s %s)"):format(what, path, mode,
+      what == "folder" and "700" or "600", path))
+  end
+  return true
+end
+
+local Cache = {}
+Cache.__index = Cache
+Cache.__tostring = function(c) return "referrals.auth.cache (" .. c.path .. ")" end
+
+local function key(tenant, client_id, audience)
+  return tenant .. " " .. client_id .. " " .. audience
+end
+
+-- The entries as stored: { [key] = { tenant, client_id, audience, refresh_token, account } }.
+function Cache:load()
+  local ok, err = check_private(self.folder, "folder")
+  if not ok then return nil, err end
+  ok, err = check_private(self.path, "file")
+  if not ok then return nil, err end
+  local f = io.open(self.path, "rb")
+  if not f then return {} end
+  local text = f:read("*a")
+  f:close()
+  local decoded_ok, doc = pcall(cjson.decode, text)
+  if not decoded_ok or type(doc) ~= "table" then
+    return nil, cache_error("cache_format", "the token cache " .. self.path .. " is not JSON")
+  end
+  return doc
+end
+
+function Cache:save(entries)
+  local ok, err = make_private_dir(self.folder)
+  if not ok then return nil, cache_error("cache_write", err) end
+  ok, err = check_private(self.folder, "folder")
+  if not ok then return nil, err end
+  ok, err = write_private(self.path, cjson.encode(entries))
+  if not ok then return nil, cache_error("cache_write", err) end
+  return true
+end
+
+--- The refresh token for tenant, client and audience; one signed in for another audience of
+-- the same tenant and client serves too. Returns refresh_token, entry, or nil[, err].
+function Cache:get(tenant, client_id, audience)
+  local entries, err = self:load()
+  if not entries then return nil, err end
+  local e = entries[key(tenant, client_id, audience)]
+  if not e then
+    for _, other in pairs(entries) do
+      if other.tenant == tenant and other.client_id == client_id then e = other break end
+    end
+  end
+  if e then return e.refresh_token, e end
+  return nil
+end
+
+--- Stores a refresh token (account: optional { upn, tenant_id } to show later).
+function Cache:put(tenant, client_id, audience, refresh_token, account)
+  local entries, err = self:load()
+  if not entries then return nil, err end
+  entries[key(tenant, client_id, audience)] = { tenant = tenant, client_id = client_id,
+    audience = audience, refresh_token = refresh_token, account = account }
+  return self:save(entries)
+end
+
+--- The entries without their tokens: a list of { tenant, client_id, audience, account }.
+function Cache:entries()
+  local entries, err = self:load()
+  if not entries then return nil, err end
+  local out = {}
+  for _, e in pairs(entries) do
+    out[#out + 1] = { tenant = e.tenant, client_id = e.client_id, audience = e.audience,
+      account = e.account }
+  end
+  table.sort(out, function(a, b) return key(a.tenant, a.client_id, a.audience)
+    < key(b.tenant, b.client_id, b.audience) end)
+  return out
+end
+
+--- Forgets every token (logout): removes the file. true, or nil, err.
+function Cache:clear()
+  local ok, err = os.remove(self.path)
+  if not ok and io.open(self.path) then return nil, cache_error("cache_write", err) end
+  return true
+end
+
+--- A token function for audience (default the Referrals API) from the cached refresh token,
+-- saving each rotated one; opts: { tenant, client_id, audience?, authority? } + HTTP options.
+-- nil, err when nothing is cached.
+function Cache:token(opts)
+  local audience = opts.audience or M.RESOURCE
+  local rt, err = self:get(opts.tenant, opts.client_id, audience)
+  if not rt then
+    return nil, err or cache_error("not_signed_in", "no token is cached for tenant "
+      .. tostring(opts.tenant) .. ": run referrals login")
+  end
+  local _, entry = self:get(opts.tenant, opts.client_id, audience)
+  return token_function(opts, { scope = audience .. "/.default offline_access openid profile",
+    refresh_token = rt, on_refresh_token = function(new)
+      self:put(opts.tenant, opts.client_id, audience, new, entry and entry.account)
+    end })
+end
+
+--- The token cache: refresh tokens per tenant, client and audience in a file only its owner
+-- can read (created 0600 in a 0700 folder, refused when others can read either, written to a
+-- temporary file and renamed). opts: { path? } (default $XDG_CONFIG_HOME/referrals/tokens.json
+-- or ~/.config/referrals/tokens.json).
+function M.cache(opts)
+  opts = opts or {}
+  if type(opts) ~= "table" then error("bad argument #1 to 'cache' (table expected)", 2) end
+  local path = opts.path or default_cache_path()
+  if type(path) ~= "string" or path == "" then
+    error("bad argument #1 to 'cache' (path: non-empty string expected, and no HOME is set)", 2)
+  end
+  return setmetatable({ path = path, folder = path:match("^(.*)/[^/]*$") or "." }, Cache)
 end
 
 return M

@@ -114,6 +114,9 @@ int referrals_encode_table(lua_State *L, referrals_ctx *ctx, int idx, int mode);
 /* client.c: referrals.new, referrals.Client (the methods), referrals.error. Expects the
  * shared context on top of the stack and leaves it there. */
 void referrals_client_open(lua_State *L, int module);
+/* core.file_mode, core.write_private, core.make_private_dir: the token cache's file
+ * operations (private_file.c), taken off the module table by referrals.auth */
+void referrals_private_file_open(lua_State *L, int module);
 /* One operation of the client at 1 (a sequential call or a bulk run): the Lua side of the
  * core's pipeline hooks (the token and log functions, under lua_pcall). */
 typedef struct referrals_call {

@@ -131,6 +131,7 @@ __attribute__((visibility("default")))
   referrals_error_open(L);
   referrals_ctx_open(L); /* the shared context: every function's upvalue */
   referrals_client_open(L, module);
+  referrals_private_file_open(L, module);
   luaL_setfuncs(L, functions, 1);
   referrals_schema_open(L, module);
   referrals_json_open(L, module);
