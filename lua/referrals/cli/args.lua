@@ -70,6 +70,17 @@ M.commands = {
   { name = "validate", usage = "validate FILE.json", args = { n = 1 }, offline = true,
     summary = "check FILE.json for create, offline; prints {\"valid\":true}",
     options = { EXTRA } },
+  { name = "login", usage = "login [--tenant T] [--client-id C]", args = { n = 0 }, offline = true,
+    summary = "sign in with a device code; keeps the refresh token in the token cache",
+    details = "Prints a code and a page to open on stderr; sign in there (multi-factor works).\n"
+      .. "The refresh token goes to $XDG_CONFIG_HOME/referrals/tokens.json (owner-only); later\n"
+      .. "commands use it when neither $REFERRALS_TOKEN nor --token-command is given.",
+    options = { { "tenant", "T", "your tenant (default $REFERRALS_TENANT, else organizations)" },
+      { "client-id", "C", "your app registration's client id (default $REFERRALS_CLIENT_ID)" } } },
+  { name = "logout", usage = "logout", args = { n = 0 }, offline = true,
+    summary = "forget the cached tokens" },
+  { name = "whoami", usage = "whoami", args = { n = 0 }, offline = true,
+    summary = "print the signed-in tenant, client and audiences (never a token)" },
 }
 for _, c in ipairs(M.commands) do M.commands[c.name] = c end
 
@@ -108,7 +119,8 @@ function M.help(command)
   end
   option_lines(out, GLOBAL)
   out[#out + 1] = ""
-  out[#out + 1] = "The token comes from $REFERRALS_TOKEN or --token-command, never from an argument"
+  out[#out + 1] = "The token comes from $REFERRALS_TOKEN, --token-command or `referrals login`, never"
+  out[#out + 1] = "from an argument"
   out[#out + 1] = "(arguments show in ps). Output is JSON on stdout, indented on a terminal."
   out[#out + 1] = EXIT_CODES
   return table.concat(out, "\n") .. "\n"

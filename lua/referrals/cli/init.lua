@@ -58,15 +58,40 @@ local function command_token(command)
   return token
 end
 
+local function env(name)
+  local v = os.getenv(name)
+  if v ~= "" then return v end
+end
+
+-- The authority of the sign-in: $REFERRALS_AUTHORITY (e.g. the bundled server), else Entra's.
+local function auth_options(tenant, client_id)
+  return { tenant = tenant, client_id = client_id, authority = env("REFERRALS_AUTHORITY") }
+end
+
+-- The token function of the cached sign-in (the first one cached), or nil.
+local function cached_token()
+  local ok, cache = pcall(referrals.auth.cache)
+  if not ok then return nil end
+  local entries = cache:entries()
+  if not entries or not entries[1] then return nil end
+  return cache:token(auth_options(entries[1].tenant, entries[1].client_id))
+end
+
 local function new_client(options)
-  local token = os.getenv("REFERRALS_TOKEN")
+  local token = env("REFERRALS_TOKEN")
   if options["token-command"] then
     local err
     token, err = command_token(options["token-command"])
     if not token then return nil, err end
   end
-  if not token or token == "" then
-    return nil, usage_error("no token: set REFERRALS_TOKEN or use --token-command CMD")
+  if not token then
+    local err
+    token, err = cached_token()
+    if err then return nil, err end
+  end
+  if not token then
+    return nil, usage_error("no token: set REFERRALS_TOKEN, use --token-command CMD or run "
+      .. "referrals login")
   end
   local base_url = options["base-url"] or os.getenv("REFERRALS_BASE_URL")
   if base_url == "" then base_url = nil end
@@ -325,6 +350,49 @@ end
 --- Runs the command line argv (the `arg` table of bin/referrals) and returns the exit code.
 -- @tparam {string,...} argv the arguments
 -- @treturn int the exit code (see M.EXIT)
+function commands.login(_, _, options)
+  local tenant = options.tenant or env("REFERRALS_TENANT") or "organizations"
+  local client_id = options["client-id"] or env("REFERRALS_CLIENT_ID")
+  if not client_id then
+    return nil, usage_error("login needs your app registration's client id: --client-id C or "
+      .. "$REFERRALS_CLIENT_ID")
+  end
+  local cache = referrals.auth.cache()
+  local opts = auth_options(tenant, client_id)
+  local saved, save_err = true, nil
+  opts.prompt = function(info) io.stderr:write(info.message, "\n") io.stderr:flush() end
+  opts.on_refresh_token = function(rt)
+    saved, save_err = cache:put(tenant, client_id, referrals.auth.RESOURCE, rt,
+      { tenant = tenant })
+  end
+  local fn, err = referrals.auth.device_code(opts)
+  if not fn then return nil, err end
+  if not saved then return nil, save_err end
+  io.stderr:write("Signed in to ", tenant, "; the refresh token is in ", cache.path, "\n")
+  return true
+end
+
+function commands.logout()
+  local cache = referrals.auth.cache()
+  local ok, err = cache:clear()
+  if not ok then return nil, err end
+  io.stderr:write("Signed out: ", cache.path, " removed\n")
+  return true
+end
+
+function commands.whoami()
+  local entries, err = referrals.auth.cache():entries()
+  if not entries then return nil, err end
+  if not entries[1] then return nil, usage_error("not signed in (run referrals login)") end
+  local out = {}
+  for _, e in ipairs(entries) do
+    out[#out + 1] = { tenant = e.tenant, client_id = e.client_id,
+      audiences = { referrals.auth.RESOURCE, referrals.auth.WEBHOOK_RESOURCE } }
+  end
+  output.print(assert(output.json(out)))
+  return true
+end
+
 function M.main(argv)
   local parsed, why = args.parse(argv)
   local ok, err

@@ -1,0 +1,85 @@
+-- `referrals login` end to end under a pseudo-terminal (script from bsdutils) against the
+-- bundled server's device-code endpoints, then whoami, a command that uses the cached sign-in,
+-- and logout. A background shell plays the user: it reads the code from the terminal output
+-- and approves it through the control API. No token is printed: the outputs are searched for
+-- the cached refresh token, never shown.
+local cjson = require "cjson"
+local helper = require "helper"
+
+local LUA, quote = helper.interpreter(), helper.quote
+
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("*a")
+  f:close()
+  return text
+end
+
+describe("referrals login", function()
+  local server, dir, remove_dir, env
+
+  setup(function()
+    dir, remove_dir = helper.tempdir()
+    server = helper.start { "--token", "fixed-cli-token", "--device-interval", "1" }
+    env = ("env -u REFERRALS_TOKEN XDG_CONFIG_HOME=%s REFERRALS_AUTHORITY=%s REFERRALS_BASE_URL=%s "
+      .. "LUA_PATH=%s LUA_CPATH=%s %s bin/referrals"):format(quote(dir), quote(server.base_url),
+      quote(server.base_url), quote(package.path), quote(package.cpath), quote(LUA))
+  end)
+  teardown(function()
+    server.stop()
+    remove_dir()
+  end)
+
+  local function run(args, tty)
+    local line = env .. " " .. args
+    if tty then line = "script -qefc " .. quote(line) .. " /dev/null" end
+    local ok = os.execute(line .. " </dev/null >" .. dir .. "/out 2>" .. dir .. "/err")
+    return ok == true or ok == 0, slurp(dir .. "/out"), slurp(dir .. "/err")
+  end
+
+  it("signs in with a device code, then whoami, list from the cache, logout", function()
+    -- the user: waits for the code on the terminal, then approves it
+    os.execute(("(for i in $(seq 100); do c=$(grep -o '[A-Z]\\{4\\}-[A-Z]\\{4\\}' %s/out | head -1);"
+      .. " [ -n \"$c\" ] && break; sleep 0.1; done; env -u LD_PRELOAD curl -sS -f -X POST"
+      .. " -H 'Content-Type: application/json' --data-binary \"{\\\"user_code\\\":\\\"$c\\\","
+      .. "\\\"action\\\":\\\"approve\\\"}\" %s/_fake/devicecode) >/dev/null 2>&1 &"):format(dir,
+      server.base_url))
+    local ok, out = run("login --tenant contoso.onmicrosoft.com --client-id app-1", true)
+    assert.is_true(ok, "login exits 0")
+    assert.truthy(out:find("https://microsoft.com/devicelogin", 1, true))
+    assert.truthy(out:find("Signed in to contoso.onmicrosoft.com", 1, true))
+    local cache_path = dir .. "/referrals/tokens.json"
+    local text = slurp(cache_path)
+    assert.is_string(text)
+    local cached = cjson.decode(text)
+    local _, entry = next(cached)
+    local rt = entry.refresh_token
+    assert.equal(64, #rt)
+    assert.is_nil(out:find(rt, 1, true))
+
+    local wok, wout = run("whoami")
+    assert.is_true(wok)
+    local who = cjson.decode(wout)
+    assert.equal("contoso.onmicrosoft.com", who[1].tenant)
+    assert.equal("app-1", who[1].client_id)
+    assert.same({ "https://api.partner.microsoft.com", "https://api.partnercenter.microsoft.com" },
+      who[1].audiences)
+    assert.is_nil(wout:find(rt, 1, true))
+
+    -- no REFERRALS_TOKEN, no --token-command: the cache's token (the server refuses any other)
+    local lok, lout, lerr = run("list")
+    assert.is_true(lok, lerr)
+    assert.equal("[]", lout:gsub("%s", ""))
+    local rotated = select(2, next(cjson.decode((slurp(cache_path))))).refresh_token
+    assert.is_false(rotated == rt, "the rotated refresh token is saved")
+
+    local ook, _, oerr = run("logout")
+    assert.is_true(ook)
+    assert.truthy(oerr:find("Signed out", 1, true))
+    assert.is_nil(slurp(cache_path))
+    local nok, _, nerr = run("list")
+    assert.is_false(nok)
+    assert.truthy(nerr:find("referrals login", 1, true))
+  end)
+end)
