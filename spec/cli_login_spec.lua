@@ -83,3 +83,56 @@ describe("referrals login", function()
     assert.truthy(nerr:find("referrals login", 1, true))
   end)
 end)
+
+describe("a 401", function()
+  local server
+  setup(function() server = helper.start { "--token", "the-right-token" } end)
+  teardown(function() server.stop() end)
+
+  -- an unsigned JWT-shaped token (header.payload.), as the hint reads it without verifying
+  local function jwt(claims)
+    local b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    local function enc(s)
+      local bits = {}
+      for i = 1, #s do
+        local c = s:byte(i)
+        for b = 7, 0, -1 do bits[#bits + 1] = math.floor(c / 2 ^ b) % 2 end
+      end
+      while #bits % 6 ~= 0 do bits[#bits + 1] = 0 end
+      local out = {}
+      for i = 1, #bits, 6 do
+        local v = 0
+        for b = 0, 5 do v = v * 2 + bits[i + b] end
+        out[#out + 1] = b64:sub(v + 1, v + 1)
+      end
+      return table.concat(out)
+    end
+    return enc('{"alg":"none"}') .. "." .. enc(cjson.encode(claims)) .. "."
+  end
+
+  local function list_with(token)
+    local out = os.tmpname()
+    local ok = os.execute(("env REFERRALS_TOKEN=%s REFERRALS_BASE_URL=%s LUA_PATH=%s LUA_CPATH=%s"
+      .. " %s bin/referrals list --retries 0 >/dev/null 2>%s"):format(quote(token),
+      quote(server.base_url), quote(package.path), quote(package.cpath), quote(LUA), out))
+    local err = slurp(out)
+    os.remove(out)
+    return ok == true or ok == 0, err
+  end
+
+  it("names the audience the API needs when the token's is another", function()
+    local token = jwt { aud = "https://api.partnercenter.microsoft.com", upn = "a@contoso" }
+    local ok, err = list_with(token)
+    assert.is_false(ok)
+    assert.truthy(err:find("the token's audience is https://api.partnercenter.microsoft.com, but "
+      .. "this API needs https://api.partner.microsoft.com", 1, true))
+    assert.is_nil(err:find(token, 1, true))
+  end)
+
+  it("says the audience is right when it is, and says nothing of an opaque token", function()
+    local _, err = list_with(jwt { aud = "https://api.partner.microsoft.com" })
+    assert.truthy(err:find("the one this API needs", 1, true))
+    local _, opaque = list_with("opaque-token")
+    assert.is_nil(opaque:find("audience", 1, true))
+  end)
+end)

@@ -228,6 +228,42 @@ function M.device_code(opts)
   end
 end
 
+-- base64url (RFC 4648 section 5), unpadded as in a JWT; nil for other text.
+local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+local cjson_decode = require("cjson").decode
+
+local function base64url_decode(s)
+  if s:find("[^%w%-_]") then return nil end
+  local bits, out = {}, {}
+  for i = 1, #s do
+    local v = B64:find(s:sub(i, i), 1, true) - 1
+    for b = 5, 0, -1 do bits[#bits + 1] = math.floor(v / 2 ^ b) % 2 end
+  end
+  for i = 1, #bits - 7, 8 do
+    local byte = 0
+    for b = 0, 7 do byte = byte * 2 + bits[i + b] end
+    out[#out + 1] = string.char(byte)
+  end
+  return table.concat(out)
+end
+
+--- What a 401 means for this token's audience: its `aud` claim (read from the JWT payload
+-- without verifying it; nil when the token is no JWT) compared with the audience the API
+-- needs. Returns a sentence naming the right audience, or nil. Never quotes the token.
+function M.audience_hint(token, needed)
+  local payload = type(token) == "string" and token:match("^[%w%-_]+%.([%w%-_]+)%.[%w%-_]*$")
+  local json = payload and base64url_decode(payload)
+  local ok, claims = pcall(cjson_decode, json or "")
+  if not ok or type(claims) ~= "table" or type(claims.aud) ~= "string" then return nil end
+  needed = needed or M.RESOURCE
+  if claims.aud:gsub("/$", "") == needed then
+    return "the token's audience is " .. needed .. ", the one this API needs (it may have expired"
+      .. " or lack the permission)"
+  end
+  return "the token's audience is " .. claims.aud .. ", but this API needs " .. needed
+    .. " (ask for that resource, e.g. --resource " .. needed .. ")"
+end
+
 -- ---- the token cache ----
 
 local cjson = require "cjson"

@@ -106,7 +106,7 @@ local function new_client(options)
   if not ok then -- a refused option raises "bad argument #1 to 'new' (option 'base_url': ...)"
     return nil, usage_error("%s", (tostring(client):gsub("^.-%((.*)%)$", "%1")))
   end
-  return client
+  return client, nil, type(token) == "string" and token or nil -- the token: for a 401's hint
 end
 
 local function print_referral(ref)
@@ -407,10 +407,13 @@ function M.main(argv)
   elseif not parsed.command then
     err = usage_error("no command (see referrals --help)")
   else
-    local client
-    if not parsed.command.offline then client, err = new_client(parsed.options) end
+    local client, token
+    if not parsed.command.offline then client, err, token = new_client(parsed.options) end
     if client or parsed.command.offline then
       ok, err = commands[parsed.command.name](client, parsed.args, parsed.options)
+      local hint = not ok and type(err) == "table" and err.status == 401
+        and referrals.auth.audience_hint(token)
+      if hint then err.message = tostring(err.message) .. "; " .. hint end
       if client then client:close() end
     end
   end
