@@ -221,7 +221,7 @@ referrals_value referrals_array(referrals_arena *a, const referrals_value *items
 
 /* The result of every function that can fail: REFERRALS_OK, or the category of the error
  * (its name in Lua, err.category: "validation", "transport", "http", "api", "json", "auth",
- * "memory"; see referrals_category_name). */
+ * "memory", "webhook"; see referrals_category_name). */
 typedef enum referrals_category {
   REFERRALS_OK = 0,
   REFERRALS_E_VALIDATION,
@@ -230,7 +230,8 @@ typedef enum referrals_category {
   REFERRALS_E_API,
   REFERRALS_E_JSON,
   REFERRALS_E_AUTH,
-  REFERRALS_E_MEMORY
+  REFERRALS_E_MEMORY,
+  REFERRALS_E_WEBHOOK /* a webhook event refused by referrals_webhook_verify */
 } referrals_category;
 
 /* The error record (DESIGN.md "Errors"). Fixed-size text: filling it never allocates.

@@ -48,6 +48,7 @@ const char *referrals_category_name(referrals_category c) {
     case REFERRALS_E_JSON: return "json";
     case REFERRALS_E_AUTH: return "auth";
     case REFERRALS_E_MEMORY: return "memory";
+    case REFERRALS_E_WEBHOOK: return "webhook";
   }
   return "unknown";
 }
