@@ -18,6 +18,7 @@
 #include "api.h"
 #include "control.h"
 #include "reply.h"
+#include "webhooks.h"
 
 struct request_ctx {
     char *uri;           /* the request target exactly as received */
@@ -303,7 +304,7 @@ static enum MHD_Result answer(struct server *srv, struct MHD_Connection *conn,
                     "The request body is larger than %u bytes", MAX_BODY_BYTES);
     else if (ctx->control)
         control_handle(srv, &req, &rep);
-    else
+    else if (!webhooks_handle(srv, &req, &rep))
         api_handle(srv, &req, &rep);
     if (fault)
         corrupt_reply(fault, &rep);

@@ -20,6 +20,7 @@ static const char usage[] =
     "  --page-size N         list page size (default 100)\n"
     "  --cert FILE           PEM certificate: serve HTTPS (needs --key)\n"
     "  --key FILE            PEM private key for --cert\n"
+    "  --webhook-cert FILE   the webhook signing certificate, served at /cert/<name>.cer\n"
     "  --token-lifetime S    lifetime of tokens from the token endpoint (default 3600)\n"
     "  --device-interval S   polling interval handed out with device codes (default 5)\n"
     "  --max-records N       request records kept for /_fake/requests (default 10000)\n"
@@ -43,6 +44,7 @@ static const struct option_rule {
     {"--token", TEXT, offsetof(struct options, token), 0, 0},
     {"--cert", TEXT, offsetof(struct options, cert_file), 0, 0},
     {"--key", TEXT, offsetof(struct options, key_file), 0, 0},
+    {"--webhook-cert", TEXT, offsetof(struct options, webhook_cert), 0, 0},
     {"--verbose", FLAG, offsetof(struct options, verbose), 0, 0},
 };
 

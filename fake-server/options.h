@@ -10,6 +10,7 @@ struct options {
     long page_size;        /* list page size */
     const char *cert_file; /* PEM certificate: serve HTTPS */
     const char *key_file;  /* PEM private key for cert_file */
+    const char *webhook_cert; /* served at /cert/<name>.cer (webhooks.c) */
     long token_lifetime;   /* seconds issued access tokens live */
     long device_interval;  /* seconds between device-code polls it asks for */
     long max_records;      /* request records kept */

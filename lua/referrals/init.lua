@@ -33,5 +33,6 @@ function M.writable(ref)
   end
   return helpers.writable(ref)
 end
+M.webhook = require "referrals.webhook" -- verifier of the signed events (issue 14)
 
 return M

@@ -159,4 +159,7 @@ int referrals_lua_to_json(lua_State *L, int idx, referrals_buffer *b, referrals_
 int referrals_push_json(lua_State *L, const char *json, size_t len, referrals_error *err);
 void referrals_json_open(lua_State *L, int module); /* referrals.array_mt */
 
+/* webhook.c: referrals.core.webhook_verifier and its methods. */
+void referrals_webhook_open(lua_State *L, int module);
+
 #endif

@@ -135,6 +135,7 @@ __attribute__((visibility("default")))
   luaL_setfuncs(L, functions, 1);
   referrals_schema_open(L, module);
   referrals_json_open(L, module);
+  referrals_webhook_open(L, module);
   lua_pushlightuserdata(L, NULL);
   lua_setfield(L, module, "null");
   lua_pushliteral(L, REFERRALS_VERSION); /* _VERSION, as lua-cjson and LuaSocket name it */
