@@ -33,6 +33,7 @@ function M.writable(ref)
   end
   return helpers.writable(ref)
 end
+M.webhook_verifier = nil -- the C half of referrals.webhook.verifier
 M.webhook = require "referrals.webhook" -- verifier of the signed events (issue 14)
 
 return M

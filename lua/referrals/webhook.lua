@@ -34,6 +34,9 @@ function M.verifier(opts)
   return setmetatable({ core = core.webhook_verifier(opts) }, Verifier)
 end
 
+--- A verifier, from referrals.webhook.verifier; it keeps the certificates it fetched.
+-- @type Verifier
+
 --- Verifies one request.
 -- @tparam table request `body` (the raw body, a string) and `headers` (name -> value, names in
 --   any case)
