@@ -4,17 +4,17 @@
 
 /* Numbers are all long so one parser fills them; their ranges are checked. */
 struct options {
-    long port;             /* 0 = any free port */
-    const char *port_file; /* where to write the port, or NULL */
-    const char *token;     /* the accepted bearer token, or NULL = any */
-    long page_size;        /* list page size */
-    const char *cert_file; /* PEM certificate: serve HTTPS */
-    const char *key_file;  /* PEM private key for cert_file */
+    long port;                /* 0 = any free port */
+    const char *port_file;    /* where to write the port, or NULL */
+    const char *token;        /* the accepted bearer token, or NULL = any */
+    long page_size;           /* list page size */
+    const char *cert_file;    /* PEM certificate: serve HTTPS */
+    const char *key_file;     /* PEM private key for cert_file */
     const char *webhook_cert; /* served at /cert/<name>.cer (webhooks.c) */
-    long token_lifetime;   /* seconds issued access tokens live */
-    long device_interval;  /* seconds between device-code polls it asks for */
-    long max_records;      /* request records kept */
-    int verbose;           /* one line per request on stderr */
+    long token_lifetime;      /* seconds issued access tokens live */
+    long device_interval;     /* seconds between device-code polls it asks for */
+    long max_records;         /* request records kept */
+    int verbose;              /* one line per request on stderr */
 };
 
 /* Fills o from argv. Returns 0 to run, 1 when --help was printed, or -1

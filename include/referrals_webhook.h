@@ -16,6 +16,14 @@
 
 #include "referrals.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* Built with hidden visibility: what this header declares is the API (tools/check-symbols.sh). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 typedef struct referrals_webhook_options {
   const char *const *certificate_hosts; /* "host" or "host:port"; NULL: Microsoft's host */
   size_t certificate_host_count;
@@ -58,5 +66,12 @@ int referrals_webhook_check_signature(referrals_webhook_verifier *v, const unsig
 
 /* Certificate downloads made so far (one per URL while its certificate is valid). */
 unsigned long referrals_webhook_fetch_count(const referrals_webhook_verifier *v);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
+#ifdef __cplusplus
+}
+#endif
 
 #endif
