@@ -347,9 +347,7 @@ function commands.sync(client, argv, options)
   return sync.run(client, argv, options, read_input)
 end
 
---- Runs the command line argv (the `arg` table of bin/referrals) and returns the exit code.
--- @tparam {string,...} argv the arguments
--- @treturn int the exit code (see M.EXIT)
+-- Signs in with the device code flow and keeps the refresh token: referrals.auth.cache.
 function commands.login(_, _, options)
   local tenant = options.tenant or env("REFERRALS_TENANT") or "organizations"
   local client_id = options["client-id"] or env("REFERRALS_CLIENT_ID")
@@ -393,6 +391,9 @@ function commands.whoami()
   return true
 end
 
+--- Runs the command line argv (the `arg` table of bin/referrals) and returns the exit code.
+-- @tparam {string,...} argv the arguments
+-- @treturn int the exit code (see M.EXIT)
 function M.main(argv)
   local parsed, why = args.parse(argv)
   local ok, err
