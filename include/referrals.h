@@ -250,6 +250,12 @@ typedef struct referrals_error {
   int attempts;       /* requests sent for the call, retries included; 0 when none was */
   int in_doubt;       /* a write (POST, PATCH without If-Match) went out and no answer came:
                          it may have been applied, and it is never sent again by itself */
+  /* validation: the refused value or unknown key as given (cut to fit), for scripts; never
+   * part of message, which names the field and the rule only (issue 13) */
+  char value[256];
+  /* api: the API's error.message as sent, when message had to escape control bytes or
+   * bytes that are not UTF-8 (\xNN); else empty */
+  char raw_message[1100];
 } referrals_error;
 
 /* Empties err (category REFERRALS_OK, no text, position and retry_after -1). */
@@ -271,6 +277,11 @@ const char *referrals_category_name(referrals_category c);
 /* ---- JSON codec (marshal) ----------------------------------------------------------- */
 
 #define REFERRALS_MAX_DEPTH 64
+/* What one document may decode to: at most REFERRALS_DECODE_RATIO times its length plus
+ * 1 MiB of structs, strings and arrays; more fails with REFERRALS_E_JSON
+ * "decoded_too_large". A documented referral takes about 1.5 times its JSON; a page of empty
+ * objects `{}` would take 240 times (issue 13). */
+#define REFERRALS_DECODE_RATIO 16
 
 /* Parses json[0..len) into a new struct of type t allocated in a; *out points to it.
  * Members of an unexpected JSON type are kept as unknown members rather than refused

@@ -137,17 +137,20 @@ describe("validate", function()
       local path
       if where == "consent" then
         ref.consent[key] = true
-        path = "consent." .. key
+        path = "consent"
       elseif where == "member" then
         ref.customerProfile.team[1][key] = "sue@contoso.com"
-        path = "customerProfile.team[1]." .. key
+        path = "customerProfile.team[1]"
       else
         ref[key] = "Shared"
-        path = key
+        path = nil
       end
       local err = refused(ref)
       assert.equal("unknown_key", err.code)
+      -- the key is the caller's text: in err.value, never in the message (issue 13)
       assert.equal(path, err.field)
+      assert.equal(key, err.value)
+      assert.is_nil(err.message:find(key, 1, true))
       assert.matches('did you mean "' .. meant .. '"', err.message, 1, true)
     end)
   end
@@ -157,7 +160,7 @@ describe("validate", function()
     ref.somethingElse = 1
     local err = refused(ref)
     assert.equal("unknown_key", err.code)
-    assert.equal("somethingElse", err.field)
+    assert.equal("somethingElse", err.value)
     assert.is_nil(err.message:find("did you mean", 1, true))
     assert.is_true(referrals.validate(ref, "update"))
   end)

@@ -57,13 +57,39 @@ local function writable(value, type_name, keep_unknown)
   return out
 end
 
+--- The most pages one listing follows (client:each, client:related, `referrals list --all`).
+core.MAX_PAGES = 100000
+
+--- A guard against next links that lead back (a page whose @odata.nextLink is its own URL, or
+-- an earlier page's, would otherwise be fetched forever): `local check = referrals.link_guard()`,
+-- then `local err = check(page.next)` before following each link of one listing. It returns
+-- nil for a link not seen before, and an error object (category "json", code
+-- "next_link_loop") for a link already followed or past referrals.MAX_PAGES pages.
+-- client:each, client:related and the CLI's `list --all` use it.
+-- @treturn function check(link) -> nil | err
+function core.link_guard()
+  local seen, pages = {}, 0
+  return function(link)
+    pages = pages + 1
+    if seen[link] or pages > core.MAX_PAGES then
+      return core.error { category = "json", code = "next_link_loop", field = "next",
+        message = seen[link] and "the next link leads to a page already read; not followed"
+          or ("more than %d pages; the rest is not followed"):format(core.MAX_PAGES) }
+    end
+    seen[link] = true
+  end
+end
+
 -- Every referral of every page of query, or nil, err.
 local function all_pages(self, query)
   local out = {}
+  local check = core.link_guard()
   local page, err = self:list(query)
   while page do
     for _, r in ipairs(page.value) do out[#out + 1] = r end
     if not page.next then return out end
+    err = check(page.next)
+    if err then return nil, err end
     page, err = self:list(page.next)
   end
   return nil, err
@@ -81,16 +107,19 @@ end
 function Client:each(query)
   check_self(self, "each")
   local page, i, source = nil, 0, query
+  local check = core.link_guard()
   return function()
     while true do
+      local err
       if page then
         i = i + 1
         local item = page.value[i]
         if item ~= nil then return item end
         source = page.next
         if not source then return nil end
+        err = check(source)
+        if err then error(err, 0) end
       end
-      local err
       page, err = self:list(source)
       if not page then error(err, 0) end
       i = 0

@@ -176,8 +176,8 @@ int referrals_client_item_url(const referrals_client *c, referrals_buffer *url, 
                               size_t len, referrals_error *err) {
   if (!referrals_id_valid(id, len))
     return referrals_error_set(err, REFERRALS_E_VALIDATION, "id", "id",
-                               "id: not a referral id (empty, longer than 128 bytes, or holding "
-                               "/ ? # %% .. a space or a control byte)");
+                               "id: not a referral id (empty, \".\", longer than 128 bytes, or "
+                               "holding / ? # %% .. a space or a control byte)");
   url->len = 0;
   referrals_buffer_append(url, c->collection, strlen(c->collection));
   referrals_buffer_append(url, "/", 1);

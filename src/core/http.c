@@ -75,15 +75,10 @@ struct referrals_http {
   char errbuf[CURL_ERROR_SIZE];
 };
 
-int referrals_header_value_ok(const char *s, size_t len) {
-  for (size_t i = 0; i < len; i++)
-    if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0') return 0;
-  return 1;
-}
-
 static int bad_header_value(referrals_error *err, const char *field) {
   return referrals_error_set(err, REFERRALS_E_VALIDATION, "header_value", field,
-                             "%s: contains CR, LF or NUL, which cannot be sent in an HTTP header",
+                             "%s: contains a control byte (CR, LF, NUL, tab, DEL ...), which "
+                             "cannot be sent in an HTTP header",
                              field);
 }
 
@@ -175,12 +170,13 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud) {
   while (end > value && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ')) end--;
   size_t value_len = (size_t)(end - value);
   referrals_response *r = &h->response;
+  /* request-id and content-type end up in error texts: kept terminal-safe (issue 13) */
   if (referrals_name_is(line, name_len, "request-id"))
-    copy_header(r->request_id, sizeof r->request_id, value, value_len);
+    referrals_text_safe(r->request_id, sizeof r->request_id, value, value_len);
   else if (referrals_name_is(line, name_len, "etag"))
     copy_header(r->etag, sizeof r->etag, value, value_len);
   else if (referrals_name_is(line, name_len, "content-type"))
-    copy_header(r->content_type, sizeof r->content_type, value, value_len);
+    referrals_text_safe(r->content_type, sizeof r->content_type, value, value_len);
   else if (referrals_retry_after_header(&h->retry_after, line, name_len, value, value_len,
                                         time(NULL)))
     r->retry_after = h->retry_after.seconds;
@@ -241,10 +237,7 @@ static int request_sent(referrals_http *h) {
 static int seconds_ok(double s) { return s >= 0 && s <= 1e9; } /* NaN fails */
 
 static int check_options(const referrals_client_options *o, referrals_error *err) {
-  if (o->user_agent && !referrals_header_value_ok(o->user_agent, strlen(o->user_agent)))
-    return bad_header_value(err, "user_agent");
-  if (o->correlation_id && !referrals_header_value_ok(o->correlation_id, strlen(o->correlation_id)))
-    return bad_header_value(err, "correlation_id");
+  if (referrals_option_texts_check(o, err)) return (int)err->category;
   const char *bad = !seconds_ok(o->timeout)           ? "timeout"
                     : !seconds_ok(o->connect_timeout) ? "connect_timeout"
                                                       : NULL;
@@ -360,7 +353,10 @@ int referrals_http_set_token(referrals_http *h, const char *token, size_t len,
   if (len == 0)
     return referrals_error_set(err, REFERRALS_E_VALIDATION, "header_value", "token",
                                "token: empty");
-  if (!referrals_header_value_ok(token, len)) return bad_header_value(err, "token");
+  if (!referrals_token_ok(token, len))
+    return referrals_error_set(err, REFERRALS_E_VALIDATION, "header_value", "token",
+                               "token: not a bearer token (letters, digits and -._~+/ then "
+                               "= padding; no space or control byte)");
   size_t n = sizeof AUTHORIZATION_NAME - 1 + len;
   if (h->authorization && h->authorization_len == n + 1 &&
       memcmp(h->authorization + sizeof AUTHORIZATION_NAME - 1, token, len) == 0)
@@ -479,6 +475,9 @@ static referrals_failure failure_of(referrals_http *h, int transient, CURLcode r
 
 static int transport_error(referrals_http *h, CURLcode rc, referrals_error *err) {
   h->failure = REFERRALS_FAIL_PERMANENT;
+  if (referrals_curl_header_too_large(rc, h->errbuf))
+    return referrals_error_set(err, REFERRALS_E_TRANSPORT, "HEADER_TOO_LARGE", NULL,
+                               "a response header is too large (libcurl's limit is 100 KiB)");
   if (h->body.failed || rc == CURLE_OUT_OF_MEMORY) return referrals_error_out_of_memory(err);
   if (h->body_too_large)
     return referrals_error_set(err, REFERRALS_E_TRANSPORT, "TOO_LARGE", NULL,
@@ -501,9 +500,13 @@ static int transport_error(referrals_http *h, CURLcode rc, referrals_error *err)
     }
   }
   h->failure = failure_of(h, transient, rc);
-  /* libcurl's own text: it names host and port, never a header. */
-  referrals_error_set(err, REFERRALS_E_TRANSPORT, code, NULL, "%s",
-                      h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+  /* libcurl's own text: it names host and port, never a header, but may quote a proxy URL
+   * with its user:password, and a host name the server sent: redacted, made safe. */
+  char text[sizeof h->errbuf];
+  snprintf(text, sizeof text, "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+  referrals_text_redact_userinfo(text);
+  referrals_error_set(err, REFERRALS_E_TRANSPORT, code, NULL, "%s", text);
+  referrals_text_safe(err->message, sizeof err->message, text, strlen(text));
   err->retryable = transient;
   err->status = h->response.status;
   memcpy(err->request_id, h->response.request_id, sizeof err->request_id);

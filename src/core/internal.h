@@ -55,8 +55,27 @@ referrals_http *referrals_http_dup(const referrals_http *src, referrals_error *e
 int referrals_http_share_token(referrals_http *dst, const referrals_http *src,
                                referrals_error *err);
 
-/* Whether s[0..len) may be sent as a header value: no CR, LF or NUL (header injection). */
+/* ---- header_value.c: what may be sent in a header or URL option (issue 13) ---- */
+
+/* Whether s[0..len) may be sent as a header value: no control byte (NUL, CR, LF, tab, DEL). */
 int referrals_header_value_ok(const char *s, size_t len);
+/* Whether s[0..len) is a bearer token (RFC 6750 b64token: no space, no control byte). */
+int referrals_token_ok(const char *s, size_t len);
+/* user_agent, correlation_id, base_url, proxy: no control byte in any (a validation error). */
+int referrals_option_texts_check(const referrals_client_options *o, referrals_error *err);
+/* Whether libcurl's rc and error text say a response header was over libcurl's limit. */
+int referrals_curl_header_too_large(int rc, const char *errbuf);
+
+/* ---- safe_text.c: network text made safe for a terminal or a log (issue 13) ---- */
+
+/* Copies src[0..len) to dst (size bytes, NUL-terminated), each control byte (C0, DEL, C1)
+ * and each byte that is not UTF-8 written as \xNN; cut at a whole character. Returns the
+ * length written. */
+size_t referrals_text_safe(char *dst, size_t size, const char *src, size_t len);
+/* Whether referrals_text_safe would copy s[0..len) unchanged. */
+int referrals_text_is_safe(const char *s, size_t len);
+/* Replaces the user:password of every scheme://user:password@ in text, in place. */
+void referrals_text_redact_userinfo(char *text);
 
 /* ---- client.c: what the bulk driver (bulk.c) shares with the sequential operations ---- */
 

@@ -21,6 +21,7 @@ typedef struct decoder {
   /* items of the open arrays, stacked; each array copies its own out when it closes */
   referrals_value *items;
   size_t nitems, items_cap;
+  size_t budget; /* arena bytes the rest of the document may still take */
 } decoder;
 
 static int out_of_memory(decoder *d) {
@@ -33,12 +34,32 @@ static int too_large(decoder *d) {
   return -1;
 }
 
+static int decoded_too_large(decoder *d) {
+  referrals_error_set(d->err, REFERRALS_E_JSON, "decoded_too_large", NULL,
+                      "the document decodes to more than %u times its length plus 1 MiB",
+                      REFERRALS_DECODE_RATIO);
+  return -1;
+}
+
+/* n bytes of the arena, counted against the budget (issue 13: 16 MiB of [{},{},...] would
+ * otherwise decode to gigabytes of structs); zeroed when zero. NULL after failing. */
+static void *take(decoder *d, size_t n, int zero) {
+  if (n > d->budget) {
+    decoded_too_large(d);
+    return NULL;
+  }
+  d->budget -= n;
+  void *p = zero ? referrals_arena_alloc(d->arena, n) : referrals_arena_alloc_uninit(d->arena, n);
+  if (!p) out_of_memory(d);
+  return p;
+}
+
 /* The value of a scanned string, NUL-terminated, in the arena. */
 static int copy_string(decoder *d, const referrals_json_string *str, const char **out,
                        uint32_t *len) {
   if (str->len > UINT32_MAX) return too_large(d);
-  char *copy = referrals_arena_alloc_uninit(d->arena, str->len + 1);
-  if (!copy) return out_of_memory(d);
+  char *copy = take(d, str->len + 1, 0);
+  if (!copy) return -1;
   size_t n = str->len;
   if (str->escaped)
     n = referrals_json_unescape(str, copy);
@@ -80,8 +101,8 @@ static int read_raw(decoder *d, int depth, const char **json, uint32_t *len) {
   if (referrals_scan_skip(&d->s, depth)) return -1;
   size_t n = (size_t)(d->s.p - start);
   if (n > UINT32_MAX) return too_large(d);
-  char *copy = referrals_arena_alloc_uninit(d->arena, n + 1);
-  if (!copy) return out_of_memory(d);
+  char *copy = take(d, n + 1, 0);
+  if (!copy) return -1;
   n = compact(start, n, copy);
   copy[n] = '\0';
   *json = copy;
@@ -150,8 +171,8 @@ static int read_value(decoder *d, const referrals_field *f, uint8_t kind, referr
 static int push_item(decoder *d, const referrals_value *item) {
   if (d->nitems == d->items_cap) { /* grows in the arena: freed with it, like everything else */
     size_t cap = d->items_cap ? d->items_cap * 2 : 32;
-    referrals_value *p = referrals_arena_alloc_uninit(d->arena, cap * sizeof *p);
-    if (!p) return out_of_memory(d);
+    referrals_value *p = take(d, cap * sizeof *p, 0);
+    if (!p) return -1;
     if (d->nitems) memcpy(p, d->items, d->nitems * sizeof *p);
     d->items = p;
     d->items_cap = cap;
@@ -178,8 +199,8 @@ static int read_array(decoder *d, const referrals_field *f, referrals_value *v, 
   if (n > UINT32_MAX) return too_large(d);
   referrals_value *items = NULL;
   if (n) {
-    items = referrals_arena_alloc_uninit(d->arena, n * sizeof *items);
-    if (!items) return out_of_memory(d);
+    items = take(d, n * sizeof *items, 0);
+    if (!items) return -1;
     memcpy(items, d->items + start, n * sizeof *items);
   }
   d->nitems = start;
@@ -192,8 +213,8 @@ static int read_array(decoder *d, const referrals_field *f, referrals_value *v, 
 /* The object of type t, opened at nesting depth; *out: the new struct. */
 static int read_object(decoder *d, const referrals_type *t, int depth, void **out) {
   if (referrals_scan_open(&d->s, depth)) return -1;
-  void *obj = referrals_arena_alloc(d->arena, t->size);
-  if (!obj) return out_of_memory(d);
+  void *obj = take(d, t->size, 1);
+  if (!obj) return -1;
   *out = obj;
   referrals_unknown **tail = REFERRALS_UNKNOWN(obj, t);
   /* The service writes members in schema order: the member after the last one read is
@@ -220,8 +241,8 @@ static int read_object(decoder *d, const referrals_type *t, int depth, void **ou
       if (read_value(d, f, f->kind, REFERRALS_FIELD_VALUE(obj, t, f), depth)) return -1;
       continue;
     }
-    referrals_unknown *u = referrals_arena_alloc(d->arena, sizeof *u);
-    if (!u) return out_of_memory(d);
+    referrals_unknown *u = take(d, sizeof *u, 1);
+    if (!u) return -1;
     uint32_t json_len;
     if ((!key.escaped && copy_string(d, &key, &name, &name_len)) ||
         read_raw(d, depth, &u->json, &json_len))
@@ -240,6 +261,9 @@ int referrals_decode(const referrals_type *t, const char *json, size_t len, refe
   memset(&d, 0, sizeof d);
   d.arena = a;
   d.err = err;
+  d.budget = (size_t)1 << 20;
+  d.budget += len > (SIZE_MAX - d.budget) / REFERRALS_DECODE_RATIO ? SIZE_MAX - d.budget
+                                                                   : len * REFERRALS_DECODE_RATIO;
   *out = NULL;
   int c = referrals_scan_init(&d.s, json, len, err);
   if (c < 0) return REFERRALS_E_JSON;

@@ -41,6 +41,10 @@ static int encode_value(const referrals_field *f, const referrals_value *v, uint
     case REFERRALS_KIND_STRING:
     case REFERRALS_KIND_DATETIME:
     case REFERRALS_KIND_ENUM:
+      /* JSON text is UTF-8 (RFC 8259 §8.1): refused here as in unknown members (issue 13). */
+      if (!referrals_utf8_valid(v->as.string, v->len))
+        return referrals_error_set(err, REFERRALS_E_VALIDATION, "utf8", f->key,
+                                   "%s: not valid UTF-8", f->key);
       referrals_json_write_string(b, v->as.string, v->len);
       return REFERRALS_OK;
     case REFERRALS_KIND_BOOL:

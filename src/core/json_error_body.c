@@ -87,7 +87,14 @@ int referrals_api_error_parse(const char *body, size_t len, referrals_error *err
     }
   }
   if (referrals_scan_finish(&s) || !seen || !e.code[0]) return 0;
-  referrals_error_set(err, REFERRALS_E_API, e.code, NULL, "%s", e.message[0] ? e.message : e.code);
-  memcpy(err->target, e.target, sizeof err->target);
+  /* The three are the server's text, shown in terminals and logs: control bytes escaped
+   * (issue 13); the message as sent stays in raw_message for a script that needs it. */
+  const char *message = e.message[0] ? e.message : e.code;
+  referrals_error_set(err, REFERRALS_E_API, "", NULL, "%s", "");
+  referrals_text_safe(err->code, sizeof err->code, e.code, strlen(e.code));
+  referrals_text_safe(err->message, sizeof err->message, message, strlen(message));
+  referrals_text_safe(err->target, sizeof err->target, e.target, strlen(e.target));
+  if (!referrals_text_is_safe(message, strlen(message)))
+    memcpy(err->raw_message, message, strlen(message) + 1);
   return 1;
 }

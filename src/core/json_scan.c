@@ -340,7 +340,9 @@ int referrals_scan_skip(referrals_scanner *s, int depth) {
 }
 
 int referrals_scan_finish(referrals_scanner *s) {
-  if (referrals_scan_peek(s) != 0)
-    return referrals_scan_fail(s, s->p, "text after the end of the value");
+  /* peek answers 0 for the end of the text and for a NUL byte: a NUL followed by garbage
+   * is text after the value too (issue 13), not the end of the document. */
+  referrals_scan_peek(s);
+  if (s->p != s->end) return referrals_scan_fail(s, s->p, "text after the end of the value");
   return 0;
 }

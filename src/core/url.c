@@ -14,6 +14,9 @@
 
 int referrals_id_valid(const char *id, size_t len) {
   if (len == 0 || len > 128) return 0;
+  /* "." is a dot segment: libcurl (RFC 3986 §5.2.4) removes it, so GET .../referrals/.
+   * would fetch the collection (issue 13). ".." is refused below. */
+  if (len == 1 && id[0] == '.') return 0;
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)id[i];
     if (c <= 0x20 || c == 0x7f || c == '/' || c == '?' || c == '#' || c == '%') return 0;

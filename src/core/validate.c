@@ -10,6 +10,8 @@
  *   read_only    a REFERRALS_F_RO field present on create, even as null (spec §2 "RO")
  *   enum         an ENUM string the enum does not list, case-exact (spec §2.2)
  *   datetime     a DATETIME string that is not a spec datetime (spec §2)
+ * Messages never quote the value (it may be customer data that ends up in a log); enum and
+ * datetime keep it in err->value for scripts.
  *   utf8         a string that is not valid UTF-8
  *   number       a NUMBER that is NaN or infinite (JSON has neither)
  *   type         on create, a value in a shape its field does not take (REFERRALS_RAW): an
@@ -23,8 +25,6 @@
 
 #include "referrals.h"
 
-#define QUOTE_MAX 80 /* bytes of a refused value quoted in a message */
-
 /* The walk's reporting: the first problem goes into err; with a sink, each problem is also
  * handed to it and the walk goes on past it (a value with a problem is not looked into
  * further), so a caller sees every problem of a referral in one pass. */
@@ -33,6 +33,9 @@ typedef struct checker {
   referrals_problem_fn sink;
   void *ud;
   int rc; /* the first problem's result, or REFERRALS_OK */
+  /* the refused string of the next problem: kept in its err->value, never in its message
+   * (issue 13) */
+  const referrals_value *value;
 } checker;
 
 /* Where the walk is: a chain of frames on the C stack, from the value up to the root. The
@@ -54,6 +57,17 @@ static size_t path_render(const path *at, char *out, size_t size) {
   return n < size ? n : size - 1;
 }
 
+/* Keeps the refused string in err->value (cut at a character), out of the message. */
+static void keep_value(referrals_error *err, const referrals_value *v) {
+  size_t n = v->len;
+  if (n >= sizeof err->value) {
+    n = sizeof err->value - 1;
+    while (n && (v->as.string[n] & 0xC0) == 0x80) n--;
+  }
+  memcpy(err->value, v->as.string, n);
+  err->value[n] = '\0';
+}
+
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
 #endif
@@ -69,6 +83,8 @@ fail(checker *ck, const path *at, const char *code, const char *fmt, ...) {
   va_end(ap);
   if (e == &later) referrals_error_clear(&later);
   int rc = referrals_error_set(e, REFERRALS_E_VALIDATION, code, field, "%s: %s", field, what);
+  if (ck->value) keep_value(e, ck->value);
+  ck->value = NULL;
   if (!ck->rc) ck->rc = rc;
   if (ck->sink) ck->sink(ck->ud, e);
   return rc;
@@ -76,17 +92,6 @@ fail(checker *ck, const path *at, const char *code, const char *fmt, ...) {
 
 /* After a member's or item's problem: stop, unless a sink wants every problem. */
 #define STOP(ck, rc) ((rc) && !(ck)->sink)
-
-/* How much of a (valid UTF-8) string to quote: at most QUOTE_MAX bytes, cut at a character. */
-static int quoted_len(const referrals_value *v) {
-  uint32_t n = v->len;
-  if (n > QUOTE_MAX) {
-    n = QUOTE_MAX;
-    while ((v->as.string[n] & 0xC0) == 0x80) n--;
-  }
-  return (int)n;
-}
-#define QUOTED(v) quoted_len(v), (v)->as.string, (quoted_len(v) < (int)(v)->len ? "..." : "")
 
 /* "None, New, Active, Closed" */
 static const char *enum_list(const referrals_enum *e, char *out, size_t size) {
@@ -111,15 +116,16 @@ static int check_enum(const referrals_field *f, const referrals_value *v, const 
   if (referrals_enum_find(f->enumeration, v->as.string, v->len) >= 0) return REFERRALS_OK;
   char allowed[512];
   const char *near = referrals_suggest_value(f->enumeration, v->as.string, v->len);
-  return fail(ck, at, "enum", "\"%.*s%s\" is not one of %s (case matters)%s%s%s", QUOTED(v),
+  ck->value = v;
+  return fail(ck, at, "enum", "not one of %s (case matters)%s%s%s",
               enum_list(f->enumeration, allowed, sizeof allowed), near ? "; did you mean \"" : "",
               near ? near : "", near ? "\"?" : "");
 }
 
 static int check_datetime(const referrals_value *v, const path *at, checker *ck) {
   if (referrals_datetime_valid(v->as.string, v->len)) return REFERRALS_OK;
-  return fail(ck, at, "datetime",
-              "\"%.*s%s\" is not a UTC datetime like 2019-02-23T02:05:23.2931817Z", QUOTED(v));
+  ck->value = v;
+  return fail(ck, at, "datetime", "not a UTC datetime like 2019-02-23T02:05:23.2931817Z");
 }
 
 /* How a value of the kind is written in JSON. */

@@ -58,7 +58,12 @@ int referrals_lua_option_error(lua_State *L, const char *name, const char *expec
 /* The option value on top of the stack; strings stay referenced by the options table. */
 static const char *option_string(lua_State *L, const char *name) {
   if (lua_type(L, -1) != LUA_TSTRING) referrals_lua_option_error(L, name, "string");
-  return lua_tostring(L, -1);
+  size_t len;
+  const char *s = lua_tolstring(L, -1, &len);
+  /* C sees a string up to its first NUL: "x\0\r\nX-Injected: 1" would be sent as "x"
+   * (issue 13). The core refuses the other control bytes. */
+  if (strlen(s) != len) referrals_lua_option_error(L, name, "string without NUL bytes");
+  return s;
 }
 
 static double option_seconds(lua_State *L, const char *name) {

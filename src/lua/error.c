@@ -33,6 +33,8 @@ int referrals_push_error(lua_State *L, const referrals_error *err) {
   set_string(L, "field", err->field);
   set_string(L, "target", err->target);
   set_string(L, "request_id", err->request_id);
+  set_string(L, "value", err->value);
+  set_string(L, "raw_message", err->raw_message);
   if (err->position >= 0) set_integer(L, "position", err->position);
   if (err->status) set_integer(L, "status", err->status);
   if (err->retry_after >= 0) set_number(L, "retry_after", err->retry_after);

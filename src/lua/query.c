@@ -24,6 +24,14 @@ static int wrong(lua_State *L, referrals_ctx *ctx, int idx, const char *fmt, con
   return luaL_argerror(L, idx, lua_pushfstring(L, fmt, what));
 }
 
+/* The query's strings become C strings: a NUL would cut "status eq 'A'\0 and ..." short and
+ * broaden the query (issue 13), so it is refused as a bad argument. */
+static void no_nul(lua_State *L, referrals_ctx *ctx, int idx, const char *s, size_t len,
+                   const char *name) {
+  if (memchr(s, '\0', len))
+    wrong(L, ctx, idx, "query.%s: a string without NUL bytes expected", name);
+}
+
 static int keep(referrals_ctx *ctx, const char *s, size_t len, const char **out) {
   *out = referrals_arena_strdup(ctx->arena, s, len);
   return *out ? REFERRALS_OK : referrals_error_out_of_memory(&ctx->err);
@@ -41,6 +49,7 @@ static int read_names(lua_State *L, referrals_ctx *ctx, int idx, const char *nam
   size_t len;
   if (lua_type(L, v) == LUA_TSTRING) {
     const char *s = lua_tolstring(L, v, &len);
+    no_nul(L, ctx, idx, s, len, name);
     return keep(ctx, s, len, out);
   }
   if (lua_type(L, v) != LUA_TTABLE)
@@ -53,6 +62,7 @@ static int read_names(lua_State *L, referrals_ctx *ctx, int idx, const char *nam
     if (lua_type(L, -1) != LUA_TSTRING)
       wrong(L, ctx, idx, "query.%s: a list of strings expected", name);
     const char *s = lua_tolstring(L, -1, &len);
+    no_nul(L, ctx, idx, s, len, name);
     if (i > 1) referrals_buffer_append(&ctx->scratch, ",", 1);
     referrals_buffer_append(&ctx->scratch, s, len);
     lua_pop(L, 1);
@@ -97,6 +107,8 @@ static int read_conditions(lua_State *L, referrals_ctx *ctx, int idx, const char
   while (lua_next(L, t)) { /* the strings stay referenced by the table while they are read */
     all[i].name = lua_tolstring(L, -2, &all[i].name_len);
     all[i].value = lua_tolstring(L, -1, &all[i].value_len);
+    no_nul(L, ctx, idx, all[i].name, all[i].name_len, "filter");
+    no_nul(L, ctx, idx, all[i].value, all[i].value_len, "filter");
     i++;
     lua_pop(L, 1);
   }
@@ -125,6 +137,7 @@ int referrals_lua_query(lua_State *L, referrals_ctx *ctx, int idx, referrals_que
         if (lua_type(L, -1) == LUA_TSTRING) {
           size_t len;
           const char *s = lua_tolstring(L, -1, &len);
+          no_nul(L, ctx, idx, s, len, "filter");
           rc = keep(ctx, s, len, &q->filter);
         } else if (lua_type(L, -1) == LUA_TTABLE) {
           rc = read_conditions(L, ctx, idx, &q->filter);

@@ -235,18 +235,21 @@ static int unknown_key(conv *c, const referrals_type *t, void *obj, int key_idx,
   int rc = push_segment(c, key, len, 0);
   if (rc) return rc;
   if (c->strict && !on_extra_list(c)) {
+    /* The key is the caller's text, maybe customer data: named in err.value, not in the
+     * message or err.field, which say where it is (issue 13). The suggestion is a schema
+     * key. */
     const char *near = referrals_suggest_key(t, key, len);
-    char detail[160];
-    if (near)
-      snprintf(detail, sizeof detail, "unknown key of a %s; did you mean \"%s\"?", t->wire_name,
-               near);
-    else
-      snprintf(detail, sizeof detail, "unknown key of a %s", t->wire_name);
-    rc = fail(c, "unknown_key", detail);
-    if (!c->collect) return rc;
+    char path[256];
+    c->depth--; /* the path of the object holding the key */
+    format_path(c, path, sizeof path);
+    referrals_error_set(&c->ctx->err, REFERRALS_E_VALIDATION, "unknown_key", path,
+                        "%s%sunknown key in a %s%s%s%s", path, path[0] ? ": " : "", t->wire_name,
+                        near ? "; did you mean \"" : "", near ? near : "", near ? "\"?" : "");
+    snprintf(c->ctx->err.value, sizeof c->ctx->err.value, "%.*s",
+             (int)(len < sizeof c->ctx->err.value ? len : sizeof c->ctx->err.value - 1), key);
+    if (!c->collect) return REFERRALS_E_VALIDATION;
     referrals_ctx_keep_problem(c->ctx, &c->ctx->err);
     c->unknown++;
-    c->depth--;
     return REFERRALS_OK;
   }
   referrals_unknown *u = referrals_arena_alloc(c->ctx->arena, sizeof *u);

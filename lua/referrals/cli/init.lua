@@ -7,6 +7,7 @@ local args = require "referrals.cli.args"
 local output = require "referrals.cli.output"
 local progress = require "referrals.cli.progress"
 local sync = require "referrals.cli.sync"
+local cjson = require("cjson").new()
 
 local M = {}
 
@@ -109,15 +110,23 @@ local function new_client(options)
   return client, nil, type(token) == "string" and token or nil -- the token: for a 401's hint
 end
 
+-- A referral (or the true of an update answered 204) on stdout; nil, err when the answer
+-- holds a value JSON cannot (never a raise: no answer may crash the command).
 local function print_referral(ref)
-  output.print(assert(output.json(ref, ref ~= true)))
-  return true
+  return output.print(ref, true)
 end
 
+-- The items of a list on stdout, as a JSON array; an item that is not a referral (a null
+-- in a page) is written as it is.
 local function print_referrals(list)
+  if output.is_terminal(1) then return output.print(setmetatable(list, referrals.array_mt), true) end
   local parts = {}
-  for i, r in ipairs(list) do parts[i] = assert(output.json(r, true)) end
-  output.print("[" .. table.concat(parts, ",") .. "]")
+  for i, r in ipairs(list) do
+    local text, err = output.json(r, true)
+    if not text then return nil, err end
+    parts[i] = text
+  end
+  io.stdout:write("[", table.concat(parts, ","), "]\n")
   return true
 end
 
@@ -128,7 +137,7 @@ function commands.validate(_, argv, options)
   if not ref then return nil, err end
   local ok, verr = referrals.validate(ref, { extra = options.extra })
   if not ok then return nil, verr end
-  output.print('{"valid":true}')
+  output.print({ valid = true })
   return true
 end
 
@@ -194,12 +203,15 @@ function commands.list(client, _, options)
   local bar = options.all and progress.new()
   query.count = bar and bar.shown or nil -- the bar's total: @odata.count
   local all = {}
+  local check = referrals.link_guard()
   local page
   page, err = client:list(query)
   while page do
     for _, r in ipairs(page.value) do all[#all + 1] = r end
     if bar then bar:update(#all, nil, page.count) end
     if not (options.all and page.next) then break end
+    err = check(page.next)
+    if err then page = nil break end
     page, err = client:list(page.next)
   end
   if bar then bar:finish() end
@@ -246,8 +258,8 @@ local function typed_value(path, text)
 end
 
 -- The changes of `update`: PATH=text is a string (a number or a boolean where the schema
--- says so), PATH:=json any JSON value (read with the module's decoder, as the member of a
--- wrapper object).
+-- says so), PATH:=json any JSON value (read by lua-cjson; its null is
+-- referrals.null).
 local function parse_changes(list)
   local changes = {}
   for _, a in ipairs(list) do
@@ -259,11 +271,12 @@ local function parse_changes(list)
       if value == nil then return nil, err end
     end
     if op == ":=" then
-      local wrapper, err = referrals.decode('{"v":' .. value .. "}")
-      if not wrapper or wrapper.v == nil then
-        return nil, usage_error("%s: not a JSON value%s", path, err and " (" .. err.message .. ")" or "")
+      local ok, decoded = pcall(cjson.decode, value)
+      if not ok then
+        return nil, usage_error("%s: not a JSON value (%s)", path,
+          (tostring(decoded):gsub("^.-:%d+: ", "")))
       end
-      value = wrapper.v
+      value = decoded
     end
     changes[path] = value
   end
@@ -331,7 +344,8 @@ function commands.bulk(client, argv, options)
       first_err = first_err or r
       failed = failed + 1
     elseif r ~= nil then
-      io.stdout:write(assert(output.json(r, r ~= true)), "\n")
+      local json, oerr = output.json(r, true)
+      io.stdout:write(json or ('{"line":%d,"error":%s}'):format(i, output.error_json(oerr)), "\n")
     end
   end
   -- create_many's progress says how many are done, not how they ended: the failures are
@@ -387,14 +401,11 @@ function commands.whoami()
     out[#out + 1] = { tenant = e.tenant, client_id = e.client_id,
       audiences = { referrals.auth.RESOURCE, referrals.auth.WEBHOOK_RESOURCE } }
   end
-  output.print(assert(output.json(out)))
-  return true
+  return output.print(out)
 end
 
---- Runs the command line argv (the `arg` table of bin/referrals) and returns the exit code.
--- @tparam {string,...} argv the arguments
--- @treturn int the exit code (see M.EXIT)
-function M.main(argv)
+-- The command line argv -> the exit code (M.main, without its last line of defence).
+local function main(argv)
   local parsed, why = args.parse(argv)
   local ok, err
   if not parsed then
@@ -424,6 +435,19 @@ function M.main(argv)
   for _, a in ipairs(parsed and {} or argv) do json_errors = json_errors or a == "--json-errors" end
   output.report(err, json_errors)
   return M.EXIT[err.category] or 1
+end
+
+--- Runs the command line argv (the `arg` table of bin/referrals) and returns the exit code.
+-- No traceback reaches the user: a Lua error anywhere (a bug, or an answer no check
+-- foresaw) is reported as one line, category "internal", exit code 1.
+-- @tparam {string,...} argv the arguments
+-- @treturn int the exit code (see M.EXIT)
+function M.main(argv)
+  local ok, code = pcall(main, argv)
+  if ok then return code end
+  local message = type(code) == "table" and tostring(code.message or code) or tostring(code)
+  io.stderr:write("referrals: internal error: ", output.safe(message), "\n")
+  return 1
 end
 
 return M

@@ -1,7 +1,13 @@
---- referrals.cli.output: what the `referrals` command writes. JSON comes from the module's own
--- encoder (referrals.encode), so the command needs no JSON library of its own at run time.
+--- referrals.cli.output: what the `referrals` command writes. A referral is written by the
+-- module's schema-driven encoder (referrals.encode: the API's member order); any other value
+-- by lua-cjson, the JSON library every Lua user has. Nothing here raises for any value a
+-- decoded answer can hold: a value JSON cannot hold is a "json" error object.
 -- @module referrals.cli.output
 local referrals = require "referrals"
+local cjson = require("cjson").new() -- an instance of its own: its settings stay ours
+
+cjson.encode_sparse_array(true) -- a table with holes is written as an object, not refused
+cjson.encode_number_precision(14)
 
 local M = {}
 
@@ -20,63 +26,154 @@ function M.is_terminal(fd)
   return terminal[fd]
 end
 
---- Any Lua value as compact JSON, or nil, err. A referral is written in the API's member
--- order by referrals.encode; any other value goes through the same encoder as an unknown
--- member of a wrapper table (encode keeps those verbatim), then the wrapper is cut off.
+local function json_error(why)
+  return referrals.error { category = "json", code = "output",
+    message = "cannot be written as JSON: " .. tostring(why):gsub("^.-:%d+: ", "") }
+end
+
+-- DEL and the C1 controls (U+0080..U+009F) are legal raw in a JSON string, and a terminal
+-- reads C1 as the start of an escape sequence: written as \u escapes, so the text stays the
+-- same JSON.
+local function json_safe(text)
+  return (text:gsub("\127", "\\u007f"):gsub("\194([\128-\159])", function(c)
+    return ("\\u%04x"):format(c:byte())
+  end))
+end
+
+local function generic(value)
+  local ok, text = pcall(cjson.encode, value)
+  if not ok then return nil, json_error(text) end
+  return text
+end
+
+--- Any value as compact JSON, or nil, err. With is_referral a table is written by
+-- referrals.encode (the API's member order); anything else (a null item of a page too) by
+-- lua-cjson.
 -- @param value a referral table or any JSON-able value
 -- @bool[opt] is_referral value is a referral
 -- @treturn string|nil the JSON text
 -- @treturn[opt] table the error object
 function M.json(value, is_referral)
-  if is_referral then return referrals.encode(value) end
-  local text, err = referrals.encode { v = value }
+  local text, err
+  if is_referral and type(value) == "table" then
+    text, err = referrals.encode(value)
+  else
+    text, err = generic(value)
+  end
   if not text then return nil, err end
-  return text:sub(#'{"v":' + 1, -2)
+  return json_safe(text)
 end
 
-local function indent(depth) return "\n" .. ("  "):rep(depth) end
+-- ---- indented output: a walk over the value, scalars written by lua-cjson ----------------
 
---- Indents compact JSON text, two spaces a level; `{}` and `[]` stay on one line.
--- @string text compact JSON (as M.json writes it)
--- @treturn string
-function M.pretty(text)
-  local out, depth, i = {}, 0, 1
-  while i <= #text do
-    local at = text:find('[%[%]{},:"]', i) or #text + 1
-    out[#out + 1] = text:sub(i, at - 1) -- a number or a literal
-    local c = text:sub(at, at)
-    i = at + 1
-    if c == '"' then
-      local q = text:find('["\\]', i)
-      while text:sub(q, q) == "\\" do q = text:find('["\\]', q + 2) end -- skip escapes
-      out[#out + 1] = text:sub(at, q)
-      i = q + 1
-    elseif (c == "{" or c == "[") and text:find("^[%]}]", i) then
-      out[#out + 1] = c .. text:sub(i, i)
-      i = i + 1
-    elseif c == "{" or c == "[" then
-      depth = depth + 1
-      out[#out + 1] = c .. indent(depth)
-    elseif c == "}" or c == "]" then
-      depth = depth - 1
-      out[#out + 1] = indent(depth) .. c
-    elseif c == "," then
-      out[#out + 1] = "," .. indent(depth)
-    elseif c == ":" then
-      out[#out + 1] = ": "
+local function fields_of(type_name)
+  local t = type_name and referrals.schema.types[type_name]
+  return t and t.fields or {}
+end
+
+-- The keys of table v in the order they are written: the schema's members first, then the
+-- others sorted (their text order is lost in a Lua table).
+local function ordered_keys(v, type_name)
+  local keys, known = {}, {}
+  for _, f in ipairs(fields_of(type_name)) do
+    known[f.key] = f
+    if v[f.key] ~= nil then keys[#keys + 1] = f.key end
+  end
+  local rest = {}
+  for k in pairs(v) do
+    if not known[k] then
+      if type(k) ~= "string" then return nil end
+      rest[#rest + 1] = k
     end
   end
-  return table.concat(out)
+  table.sort(rest)
+  for _, k in ipairs(rest) do keys[#keys + 1] = k end
+  return keys, known
 end
 
---- Writes JSON text and a newline on stdout: indented when stdout is a terminal, compact
--- (one line, for pipes and `jq`) otherwise.
--- @string text compact JSON
-function M.print(text)
-  io.stdout:write(M.is_terminal(1) and M.pretty(text) or text, "\n")
+local function is_array(v)
+  local n, count = #v, 0
+  for _ in pairs(v) do count = count + 1 end
+  return count == n and (n > 0 or getmetatable(v) == referrals.array_mt)
+end
+
+local function write(out, v, type_name, depth)
+  if type(v) ~= "table" then
+    local text, err = generic(v)
+    if not text then return err end
+    out[#out + 1] = text
+    return nil
+  end
+  if depth > 64 then return json_error("nested too deep (or a cycle)") end
+  local pad, inner = "\n" .. ("  "):rep(depth), "\n" .. ("  "):rep(depth + 1)
+  if is_array(v) then
+    if #v == 0 then out[#out + 1] = "[]" return nil end
+    out[#out + 1] = "["
+    for i = 1, #v do
+      out[#out + 1] = (i > 1 and "," or "") .. inner
+      local err = write(out, v[i], type_name, depth + 1)
+      if err then return err end
+    end
+    out[#out + 1] = pad .. "]"
+    return nil
+  end
+  local keys, known = ordered_keys(v, type_name)
+  if not keys then return json_error("a table with keys that are not strings") end
+  if #keys == 0 then out[#out + 1] = "{}" return nil end
+  out[#out + 1] = "{"
+  for i, k in ipairs(keys) do
+    local f = known[k]
+    local sub = f and (f.kind == "object" or f.kind == "object_array") and f.type or nil
+    out[#out + 1] = (i > 1 and "," or "") .. inner .. assert(generic(k)) .. ": "
+    local err = write(out, v[k], sub, depth + 1)
+    if err then return err end
+  end
+  out[#out + 1] = pad .. "}"
+  return nil
+end
+
+--- Any value as JSON indented two spaces a level, or nil, err; a referral (is_referral)
+-- with its members in the API's order.
+-- @param value the value
+-- @bool[opt] is_referral value is a referral
+-- @treturn string|nil the JSON text
+-- @treturn[opt] table the error object
+function M.pretty(value, is_referral)
+  local out = {}
+  local err = write(out, value, is_referral and "Referral" or nil, 0)
+  if err then return nil, err end
+  return json_safe(table.concat(out))
+end
+
+--- Writes a value as JSON and a newline on stdout: indented when stdout is a terminal,
+-- compact (one line, for pipes and `jq`) otherwise. Returns true, or nil, err.
+-- @param value the value
+-- @bool[opt] is_referral value is a referral (see M.json)
+-- @treturn boolean|nil true
+-- @treturn[opt] table the error object
+function M.print(value, is_referral)
+  local text, err
+  if M.is_terminal(1) then
+    text, err = M.pretty(value, is_referral)
+  else
+    text, err = M.json(value, is_referral)
+  end
+  if not text then return nil, err end
+  io.stdout:write(text, "\n")
+  return true
+end
+
+--- A line of text safe for a terminal: control bytes (C0, DEL, C1) written as \xNN.
+-- @string text the text
+-- @treturn string
+function M.safe(text)
+  return (tostring(text):gsub("[%z\1-\31\127]", function(c)
+    return ("\\x%02x"):format(c:byte())
+  end):gsub("\194([\128-\159])", function(c) return ("\\xc2\\x%02x"):format(c:byte()) end))
 end
 
 -- The fields of an error object in the order they are written (see referrals.Error).
+-- err.value and err.raw_message are left out: they may hold customer data or raw bytes.
 local ERROR_FIELDS = { "category", "code", "message", "status", "field", "target", "position",
   "request_id", "retry_after", "attempts", "retryable" }
 
@@ -88,7 +185,8 @@ local ERROR_FIELDS = { "category", "code", "message", "status", "field", "target
 function M.error_json(err)
   local parts = {}
   for _, k in ipairs(ERROR_FIELDS) do
-    if err[k] ~= nil then parts[#parts + 1] = ('"%s":%s'):format(k, M.json(err[k])) end
+    local text = err[k] ~= nil and M.json(err[k]) or nil
+    if text then parts[#parts + 1] = ('"%s":%s'):format(k, text) end
   end
   if type(err.errors) == "table" and #err.errors > 1 then -- every problem of a validation
     local list = {}
@@ -102,7 +200,8 @@ function M.error_json(err)
 end
 
 --- Reports an error on stderr: one readable line (`referrals: <category> error (<code>):
--- <message> [HTTP 404, request-id ...]`), then with json_errors the error object as JSON.
+-- <message> [HTTP 404, request-id ...]`), control bytes escaped, then with json_errors the
+-- error object as JSON.
 -- @tparam table err an error object
 -- @bool json_errors also write the object as JSON
 function M.report(err, json_errors)
@@ -111,10 +210,10 @@ function M.report(err, json_errors)
   if err.request_id then extra[#extra + 1] = "request-id " .. err.request_id end
   local line = tostring(err):gsub("%s+$", ""):gsub("%s*\n%s*", " ")
   if #extra > 0 then line = line .. " [" .. table.concat(extra, ", ") .. "]" end
-  io.stderr:write("referrals: ", line, "\n")
+  io.stderr:write("referrals: ", M.safe(line), "\n")
   -- A validation reports every problem it found, the first above, one line each.
   for i = 2, type(err.errors) == "table" and #err.errors or 0 do
-    io.stderr:write("referrals: ", (tostring(err.errors[i]):gsub("%s*\n%s*", " ")), "\n")
+    io.stderr:write("referrals: ", M.safe((tostring(err.errors[i]):gsub("%s*\n%s*", " "))), "\n")
   end
   if json_errors then io.stderr:write(M.error_json(err), "\n") end
 end
