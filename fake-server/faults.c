@@ -194,6 +194,7 @@ static const struct field_rule {
     /* long enough for any client timeout test, short enough that a
      * forgotten fault cannot wedge a test run */
     {"delay_ms", INTEGER, offsetof(struct fault, delay_ms), 0, 600000},
+    {"drip_ms", INTEGER, offsetof(struct fault, drip_ms), 0, 10000},
     {"count", INTEGER, offsetof(struct fault, remaining), 1, 1000000000},
     {"body", TEXT, offsetof(struct fault, body), 0, 0},
     {"content_type", HEADER_VALUE, offsetof(struct fault, content_type), 0, 0},

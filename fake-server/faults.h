@@ -17,6 +17,7 @@ struct fault {
     struct header *headers;
     size_t nheaders;
     long delay_ms;      /* wait before answering */
+    long drip_ms;       /* send the body one byte every drip_ms (a slow-drip server) */
     int drop;           /* send part of the body, then close the connection */
     int malformed;      /* break the JSON syntax of the body */
     int truncated;      /* send only the first half of the body */

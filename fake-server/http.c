@@ -190,12 +190,54 @@ static void free_partial(void *cls)
     free(p);
 }
 
+/* A body sent one byte every ms milliseconds (a slow-drip server, issue 13); the waits
+ * are cut short by shutdown. */
+struct drip_body {
+    struct server *srv;
+    char *data;
+    size_t len;
+    long ms;
+};
+
+static ssize_t read_drip(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct drip_body *d = cls;
+    (void)max;
+    if (pos >= d->len)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    delay(d->srv, d->ms);
+    if (d->srv->stopping)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    buf[0] = d->data[pos];
+    return 1;
+}
+
+static void free_drip(void *cls)
+{
+    struct drip_body *d = cls;
+    free(d->data);
+    free(d);
+}
+
 /* ---- answering ---- */
 
-static struct MHD_Response *make_response(struct reply *rep, int drop)
+static struct MHD_Response *make_response(struct server *srv, struct reply *rep, int drop,
+                                          long drip_ms)
 {
     size_t len;
     char *data = sb_detach(&rep->body, &len);
+    if (drip_ms > 0 && len > 0) {
+        struct drip_body *d = xmalloc(sizeof *d);
+        struct MHD_Response *resp;
+        d->srv = srv;
+        d->data = data;
+        d->len = len;
+        d->ms = drip_ms;
+        resp = MHD_create_response_from_callback(len, 1, read_drip, d, free_drip);
+        if (!resp)
+            free_drip(d);
+        return resp;
+    }
     if (drop) {
         struct partial_body *p = xmalloc(sizeof *p);
         struct MHD_Response *resp;
@@ -218,7 +260,8 @@ static struct MHD_Response *make_response(struct reply *rep, int drop)
  * there is a body. drop: cut the body short and close the connection; a
  * reply without a body then closes the connection without answering. */
 static enum MHD_Result send_reply(struct server *srv, struct MHD_Connection *conn,
-                                  struct request_ctx *ctx, struct reply *rep, int drop)
+                                  struct request_ctx *ctx, struct reply *rep, int drop,
+                                  long drip_ms)
 {
     struct MHD_Response *resp;
     enum MHD_Result ok = MHD_NO;
@@ -240,7 +283,7 @@ static enum MHD_Result send_reply(struct server *srv, struct MHD_Connection *con
     reply_header(rep, "request-id", request_id);
     if (client_id)
         reply_header(rep, "client-request-id", client_id);
-    resp = make_response(rep, drop);
+    resp = make_response(srv, rep, drop, drip_ms);
     if (!resp)
         return MHD_NO;
     for (i = 0; i < rep->nheaders; i++)
@@ -321,7 +364,7 @@ static enum MHD_Result answer(struct server *srv, struct MHD_Connection *conn,
         }
         ok = MHD_NO;
     } else {
-        ok = send_reply(srv, conn, ctx, &rep, fault && fault->drop);
+        ok = send_reply(srv, conn, ctx, &rep, fault && fault->drop, fault ? fault->drip_ms : 0);
     }
     reply_free(&rep);
     fault_free(fault);
@@ -394,6 +437,9 @@ struct MHD_Daemon *http_start(struct server *srv, const char *cert, const char *
         tls[0].option = MHD_OPTION_END;
     d = MHD_start_daemon(flags, (uint16_t)srv->opt->port, NULL, NULL, on_request, srv,
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                         /* room for a fault's oversized header (libcurl refuses a line over
+                          * 100 KiB); pages are touched only as they are used */
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(512 * 1024),
                          MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED,
                          on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
                          MHD_OPTION_ARRAY, tls, MHD_OPTION_END);

@@ -53,12 +53,22 @@ typedef struct referrals_client_options {
   const char *correlation_id;   /* sent as MS-CorrelationId on every request (spec §1.1) */
   referrals_retry_policy retry; /* when and how long to wait for another attempt (issue 4) */
   size_t max_response;          /* bytes of an answer's body at most; more: TOO_LARGE */
+  /* An attempt slower than low_speed_limit bytes a second for low_speed_time seconds ends
+   * as a TIMEOUT (libcurl's CURLOPT_LOW_SPEED_*): a server dripping a byte at a time does
+   * not hold a call for the whole timeout (issue 13). 0 and 0: no such limit. */
+  long low_speed_limit;
+  double low_speed_time;
 } referrals_client_options;
 
 #define REFERRALS_MAX_RESPONSE ((size_t)16 << 20)
+/* Seconds a call (an operation with its retries and waits) may take when nothing else is
+ * set: referrals_client_set_deadline, or the deadline option of the Lua client. */
+#define REFERRALS_DEFAULT_DEADLINE 120
 
 /* The defaults: base_url NULL, timeout 60, connect_timeout 10, HTTP/1.1, verify on, the
- * retry policy's defaults (referrals_retry_policy_init), max_response 16 MiB. */
+ * retry policy's defaults (referrals_retry_policy_init), max_response 16 MiB,
+ * low_speed_limit 100 bytes/s over low_speed_time 20 s. A new client's calls have a
+ * deadline of REFERRALS_DEFAULT_DEADLINE seconds. */
 void referrals_client_options_init(referrals_client_options *o);
 
 /* A client: opaque; made by referrals_client_new, freed by referrals_client_free (which

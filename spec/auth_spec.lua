@@ -32,7 +32,7 @@ describe("referrals.auth", function()
 
   local function password_fn(extra)
     local opts = { tenant = "common", client_id = "app-1", client_secret = SECRET,
-      username = "user@contoso.com", password = PASSWORD, authority = server.base_url }
+      username = "user@contoso.com", password = PASSWORD, authority = server.base_url, allow_http = true }
     for k, v in pairs(extra or {}) do opts[k] = v end
     return referrals.auth.password(opts)
   end
@@ -78,7 +78,7 @@ describe("referrals.auth", function()
     pw()
     local rt = fields(token_requests()[2].body).refresh_token
     local fn = referrals.auth.refresh_token { tenant = "contoso.onmicrosoft.com",
-      client_id = "app-1", refresh_token = rt, authority = server.base_url }
+      client_id = "app-1", refresh_token = rt, authority = server.base_url, allow_http = true }
     local token, ttl = fn()
     assert.is_string(token)
     assert.equal("3600", ttl)
@@ -92,7 +92,7 @@ describe("referrals.auth", function()
 
   it("reports an OAuth error without a secret", function()
     local bad = referrals.auth.refresh_token { tenant = "common", client_id = "app-1",
-      client_secret = SECRET, refresh_token = "unknown-rt", authority = server.base_url }
+      client_secret = SECRET, refresh_token = "unknown-rt", authority = server.base_url, allow_http = true }
     local client = referrals.new { base_url = server.base_url, token = bad }
     local got, err = client:list()
     client:close()
@@ -112,7 +112,7 @@ describe("referrals.auth", function()
 
   it("reports an endpoint that cannot be reached as an auth error", function()
     local fn = referrals.auth.refresh_token { tenant = "common", client_id = "c",
-      refresh_token = "rt", authority = "http://127.0.0.1:1", retries = 0 }
+      refresh_token = "rt", authority = "http://127.0.0.1:1", allow_http = true, retries = 0 }
     local client = referrals.new { base_url = server.base_url, token = fn }
     local _, err = client:list()
     client:close()

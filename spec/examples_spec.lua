@@ -136,6 +136,7 @@ describe("examples", function()
     local out, status = read_all(quote(build_dir .. "/referrals-host") .. " lua examples/host/sync.lua")
     assert.equal(0, status, out)
     assert.truthy(out:find('1\tok\t{"type":"Independent"', 1, true), out)
-    assert.truthy(out:find('2\trefused\tvalidation error (unknown_key): unknown key in a Referral; did you mean "type"?', 1, true), out)
+    assert.truthy(out:find('2\trefused\tvalidation error (unknown_key): unknown key in a Referral; ' ..
+      'did you mean "type"?', 1, true), out)
   end)
 end)

@@ -77,6 +77,17 @@ local function grant_form(opts, state)
 end
 
 local function http_options(opts)
+  if opts.allow_http ~= nil and type(opts.allow_http) ~= "boolean" then
+    error(("bad argument #1 (allow_http: boolean expected, got %s)"):format(type(opts.allow_http)), 0)
+  end
+  -- The form carries a password, a client secret or a refresh token: never in clear text,
+  -- unless the caller says so (a local test server).
+  if type(opts.authority) == "string" and opts.authority:lower():find("^http://")
+    and not opts.allow_http then
+    error("bad argument #1 (authority: an http:// authority would receive the password, client "
+      .. "secret or refresh token in clear text; use https://, or allow_http = true for a local "
+      .. "test server)", 0)
+  end
   local http = { base_url = opts.authority or M.AUTHORITY }
   for _, k in ipairs(HTTP_OPTIONS) do http[k] = opts[k] end
   return http
@@ -124,7 +135,8 @@ local function token_function(opts, state)
 end
 
 --- The refresh-token grant of the Secure Application Model:
--- { tenant, client_id, client_secret?, refresh_token, authority? } + HTTP options.
+-- { tenant, client_id, client_secret?, refresh_token, authority?, allow_http? } + HTTP options.
+-- An http:// authority raises unless allow_http = true: the form holds secrets.
 function M.refresh_token(opts)
   if type(opts) ~= "table" then error("bad argument #1 to 'refresh_token' (table expected)", 2) end
   check(opts, "refresh_token", true)
@@ -132,7 +144,8 @@ function M.refresh_token(opts)
 end
 
 --- The documented ROPC request (grant_type=password, scope=openid):
--- { tenant, client_id, client_secret?, username, password, authority? } + HTTP options.
+-- { tenant, client_id, client_secret?, username, password, authority?, allow_http? } + HTTP
+-- options. An http:// authority raises unless allow_http = true: the form holds the password.
 -- Once the endpoint returns a refresh token, later requests use it instead of the password.
 function M.password(opts)
   if type(opts) ~= "table" then error("bad argument #1 to 'password' (table expected)", 2) end

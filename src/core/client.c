@@ -27,6 +27,8 @@ void referrals_client_options_init(referrals_client_options *o) {
   o->verify = 1;
   referrals_retry_policy_init(&o->retry);
   o->max_response = REFERRALS_MAX_RESPONSE;
+  o->low_speed_limit = 100;
+  o->low_speed_time = 20;
 }
 
 static int check_limits(const referrals_client_options *o, referrals_error *err) {
@@ -40,6 +42,11 @@ static int check_limits(const referrals_client_options *o, referrals_error *err)
   if (bad)
     return referrals_error_set(err, REFERRALS_E_VALIDATION, "timeout", bad,
                                "%s: seconds from 0 to 1e6 expected", bad);
+  if (o->low_speed_limit < 0 || o->low_speed_limit > 1000000000L ||
+      !(o->low_speed_time >= 0 && o->low_speed_time <= 1e6))
+    return referrals_error_set(err, REFERRALS_E_VALIDATION, "timeout", "low_speed_limit",
+                               "low_speed_limit: bytes/s from 0 to 1e9, low_speed_time: seconds "
+                               "from 0 to 1e6 expected");
   if (o->max_response == 0)
     return referrals_error_set(err, REFERRALS_E_VALIDATION, "max_response", "max_response",
                                "max_response: at least 1 byte expected");
@@ -56,6 +63,7 @@ referrals_client *referrals_client_new(const referrals_client_options *o, referr
   referrals_buffer_init(&c->url);
   c->pipeline.policy = o->retry;
   c->pipeline.index = -1;
+  c->pipeline.deadline = REFERRALS_DEFAULT_DEADLINE;
   if (referrals_base_url_parse(o->base_url ? o->base_url : REFERRALS_DEFAULT_BASE_URL, &c->base,
                                err) != REFERRALS_OK ||
       !(c->http = referrals_http_new(o, err))) {

@@ -23,7 +23,7 @@ int referrals_token_ok(const char *s, size_t len) {
   for (; i < len; i++) {
     unsigned char c = (unsigned char)s[i];
     if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-          strchr("-._~+/", c)))
+          (c && strchr("-._~+/", c)))) /* strchr finds the NUL of its string too */
       break;
   }
   if (i == 0) return 0;
@@ -52,12 +52,13 @@ int referrals_option_texts_check(const referrals_client_options *o, referrals_er
 }
 
 /* libcurl 7.x reports a response header line over its limit (100 KiB) as out of memory,
- * with "Rejected N bytes header" in the error buffer; newer versions say CURLE_TOO_LARGE.
- * Either is the server's doing, not a failed allocation. */
-int referrals_curl_header_too_large(int rc, const char *errbuf) {
+ * without a word in the error buffer (newer versions say CURLE_TOO_LARGE, or "Rejected N
+ * bytes header"). An out-of-memory between the status line and the end of the headers is
+ * taken for that: it is the server's doing far more often than a failed allocation. */
+int referrals_curl_header_too_large(int rc, const char *errbuf, int in_headers) {
 #if LIBCURL_VERSION_NUM >= 0x080600
   if (rc == CURLE_TOO_LARGE) return 1;
 #endif
-  return rc == CURLE_OUT_OF_MEMORY && strncmp(errbuf, "Rejected ", 9) == 0 &&
-         strstr(errbuf, "header") != NULL;
+  return rc == CURLE_OUT_OF_MEMORY &&
+         (in_headers || (strncmp(errbuf, "Rejected ", 9) == 0 && strstr(errbuf, "header") != NULL));
 }

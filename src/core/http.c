@@ -68,6 +68,7 @@ struct referrals_http {
   int rewind_refused;    /* libcurl wanted to send a write again: on_seek said no */
   size_t max_body;       /* the max_response option */
   int body_too_large;
+  int in_headers;  /* between a status line and the blank line that ends its headers */
   long timeout_ms; /* the timeout option */
   referrals_retry_after retry_after;
   referrals_failure failure;
@@ -149,6 +150,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud) {
   size_t len = size * n;
   /* Only the status line and request-id, etag, content-type, retry-after(-ms) and
    * x-ms-retry-after-ms matter: the other lines go on their first letter. */
+  if (len && (line[0] == '\r' || line[0] == '\n')) h->in_headers = 0; /* the headers' end */
   switch (len ? line[0] | 0x20 : 0) {
     case 'h':
     case 'r':
@@ -160,6 +162,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud) {
   /* A status line starts a new answer (after a 100 Continue or a proxy's CONNECT). */
   if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
     clear_response_headers(h);
+    h->in_headers = 1;
     return len;
   }
   const char *colon = memchr(line, ':', len);
@@ -224,6 +227,11 @@ static CURLcode configure(referrals_http *h, const referrals_client_options *o) 
   if (o->ca_file) SETOPT(CURLOPT_CAINFO, o->ca_file);
   if (o->ca_path) SETOPT(CURLOPT_CAPATH, o->ca_path);
   if (o->proxy) SETOPT(CURLOPT_PROXY, o->proxy);
+  /* libcurl counts whole seconds; a fraction rounds up so that 0.5 still sets a limit */
+  if (o->low_speed_limit > 0 && o->low_speed_time > 0) {
+    SETOPT(CURLOPT_LOW_SPEED_LIMIT, o->low_speed_limit);
+    SETOPT(CURLOPT_LOW_SPEED_TIME, (long)(o->low_speed_time + 0.999));
+  }
   return rc;
 }
 
@@ -475,7 +483,7 @@ static referrals_failure failure_of(referrals_http *h, int transient, CURLcode r
 
 static int transport_error(referrals_http *h, CURLcode rc, referrals_error *err) {
   h->failure = REFERRALS_FAIL_PERMANENT;
-  if (referrals_curl_header_too_large(rc, h->errbuf))
+  if (referrals_curl_header_too_large(rc, h->errbuf, h->in_headers))
     return referrals_error_set(err, REFERRALS_E_TRANSPORT, "HEADER_TOO_LARGE", NULL,
                                "a response header is too large (libcurl's limit is 100 KiB)");
   if (h->body.failed || rc == CURLE_OUT_OF_MEMORY) return referrals_error_out_of_memory(err);
@@ -532,6 +540,7 @@ int referrals_http_start(referrals_http *h, const referrals_request *rq, referra
   h->body.len = 0;
   h->body.failed = 0;
   h->body_too_large = 0;
+  h->in_headers = 0;
   h->errbuf[0] = '\0';
   h->response.status = 0;
   h->failure = REFERRALS_FAIL_NONE;

@@ -63,8 +63,9 @@ int referrals_header_value_ok(const char *s, size_t len);
 int referrals_token_ok(const char *s, size_t len);
 /* user_agent, correlation_id, base_url, proxy: no control byte in any (a validation error). */
 int referrals_option_texts_check(const referrals_client_options *o, referrals_error *err);
-/* Whether libcurl's rc and error text say a response header was over libcurl's limit. */
-int referrals_curl_header_too_large(int rc, const char *errbuf);
+/* Whether libcurl's rc and error text say a response header was over libcurl's limit;
+ * in_headers: the status line came, the end of the headers not yet. */
+int referrals_curl_header_too_large(int rc, const char *errbuf, int in_headers);
 
 /* ---- safe_text.c: network text made safe for a terminal or a log (issue 13) ---- */
 

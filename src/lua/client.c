@@ -50,7 +50,8 @@ static int l_new(lua_State *L) {
   lua_rawseti(L, -2, LOG_FN);
   lua_pushliteral(L, "deadline");
   lua_rawget(L, 1);
-  lc->deadline = (double)lua_tonumber(L, -1); /* checked by referrals_lua_client_options; nil: 0 */
+  /* checked by referrals_lua_client_options; nil: the default, 0: none */
+  lc->deadline = lua_isnil(L, -1) ? REFERRALS_DEFAULT_DEADLINE : (double)lua_tonumber(L, -1);
   lua_pop(L, 1);
   referrals_extra_push(L, 0, 1, 1);
   lua_rawseti(L, -2, EXTRA);

@@ -26,6 +26,8 @@ static const char *const option_names[] = {"token",
                                            "deadline",
                                            "log",
                                            "extra",
+                                           "low_speed_limit",
+                                           "low_speed_time",
                                            NULL};
 enum {
   OPT_TOKEN,
@@ -45,7 +47,9 @@ enum {
   OPT_MAX_RESPONSE,
   OPT_DEADLINE,
   OPT_LOG,
-  OPT_EXTRA
+  OPT_EXTRA,
+  OPT_LOW_SPEED_LIMIT,
+  OPT_LOW_SPEED_TIME
 };
 
 /* Raises "bad argument #1 to 'new' (option 'timeout': number expected, got string)". */
@@ -101,6 +105,10 @@ static void read_option(lua_State *L, int which, referrals_client_options *o) {
     case OPT_MAX_RESPONSE:
       o->max_response = (size_t)option_count(L, name, 1, 1 << 30, "bytes from 1 to 2^30");
       break;
+    case OPT_LOW_SPEED_LIMIT:
+      o->low_speed_limit = (long)option_count(L, name, 0, 1e9, "bytes per second from 0 to 1e9");
+      break;
+    case OPT_LOW_SPEED_TIME: o->low_speed_time = option_seconds(L, name); break;
     case OPT_BASE_URL: o->base_url = option_string(L, name); break;
     case OPT_TIMEOUT: o->timeout = option_seconds(L, name); break;
     case OPT_CONNECT_TIMEOUT: o->connect_timeout = option_seconds(L, name); break;
