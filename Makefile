@@ -42,7 +42,8 @@ fuzz-build: deps $(BUILD)/fuzz/Makefile
 	@cmake --build $(BUILD)/fuzz -j$(JOBS) >/dev/null
 
 # Every libFuzzer target for FUZZ_SECONDS each (make test runs them for 30 s), growing a
-# corpus under build/ from the committed seeds in fuzz/corpus/.
+# corpus under build/ from the committed seeds in fuzz/corpus/; then the Lua fuzz loop over
+# the CLI's output, longer than in make test.
 FUZZ_SECONDS ?= 300
 fuzz: fuzz-build
 	@for f in $(BUILD)/fuzz/fuzz_*; do \
@@ -53,6 +54,9 @@ fuzz: fuzz-build
 	    fuzz/corpus/$${name#fuzz_} >$$log 2>&1 || { tail -30 $$log; exit 1; }; \
 	  tail -1 $$log; \
 	done
+	@echo "the CLI's output (a Lua fuzz loop, spec/cli_output_fuzz_spec.lua): 200000 documents"
+	@$(MAKE) --no-print-directory build-5.4
+	@FUZZ_ITERATIONS=200000 lua5.4 /usr/bin/busted spec/cli_output_fuzz_spec.lua
 
 # Needs only the runtime build for Lua 5.4 and the bundled server.
 demo:
