@@ -19,7 +19,7 @@ end
 
 local function sign_in(server, on_prompt, extra)
   local opts = { tenant = "contoso.onmicrosoft.com", client_id = "app-1",
-    authority = server.base_url, prompt = on_prompt }
+    authority = server.base_url, allow_http = true, prompt = on_prompt }
   for k, v in pairs(extra or {}) do opts[k] = v end
   return referrals.auth.device_code(opts)
 end

@@ -25,10 +25,17 @@ local function with_unknown()
   return ref
 end
 
--- The problems of err as { field = code }.
+-- The path of a problem: its field, and for an unknown key the key (in err.value: the
+-- message and field never quote it).
+local function path_of(p)
+  if p.code ~= "unknown_key" then return p.field end
+  return (p.field and p.field .. "." or "") .. p.value
+end
+
+-- The problems of err as { path = code }.
 local function problems(err)
   local out = {}
-  for _, p in ipairs(err.errors or { err }) do out[p.field] = p.code end
+  for _, p in ipairs(err.errors or { err }) do out[path_of(p)] = p.code end
   return out
 end
 
@@ -86,8 +93,8 @@ describe("extra members", function()
       assert.is_nil(created)
       assert.same({ ["details.dealValu"] = "unknown_key", partnerRol = "unknown_key" }, problems(err))
       local messages = {}
-      for _, p in ipairs(err.errors) do messages[p.field] = p.message end
-      assert.equal('details.dealValu: unknown key of a ReferralDetails; did you mean "dealValue"?',
+      for _, p in ipairs(err.errors) do messages[path_of(p)] = p.message end
+      assert.equal('details: unknown key in a ReferralDetails; did you mean "dealValue"?',
         messages["details.dealValu"])
       assert.same({}, wire())
     end)

@@ -97,9 +97,10 @@ describe("referrals.auth.cache", function()
 
     it("signs in once and serves both audiences, saving each rotated refresh token", function()
       local cache = referrals.auth.cache { path = dir .. "/tokens.json" }
-      local opts = { tenant = "contoso", client_id = "app-1", authority = server.base_url }
+      local opts = { tenant = "contoso", client_id = "app-1", authority = server.base_url,
+        allow_http = true }
       assert(referrals.auth.device_code { tenant = "contoso", client_id = "app-1",
-        authority = server.base_url,
+        authority = server.base_url, allow_http = true,
         prompt = function(info)
           server.control("POST", "devicecode", cjson.encode { user_code = info.user_code,
             action = "approve" })

@@ -65,8 +65,14 @@ local function env(name)
 end
 
 -- The authority of the sign-in: $REFERRALS_AUTHORITY (e.g. the bundled server), else Entra's.
+-- Plain http only to this machine (the loopback address, as the bundled server listens on):
+-- a secret sent there never crosses a network.
 local function auth_options(tenant, client_id)
-  return { tenant = tenant, client_id = client_id, authority = env("REFERRALS_AUTHORITY") }
+  local authority = env("REFERRALS_AUTHORITY")
+  local loopback = authority and (authority:lower():find("^http://127%.0%.0%.1[:/]")
+    or authority:lower():find("^http://127%.0%.0%.1$") or authority:lower():find("^http://localhost[:/]"))
+  return { tenant = tenant, client_id = client_id, authority = authority,
+    allow_http = loopback and true or nil }
 end
 
 -- The token function of the cached sign-in (the first one cached), or nil.
