@@ -66,6 +66,7 @@ core.MAX_PAGES = 100000
 -- nil for a link not seen before, and an error object (category "json", code
 -- "next_link_loop") for a link already followed or past referrals.MAX_PAGES pages.
 -- client:each, client:related and the CLI's `list --all` use it.
+-- @function link_guard
 -- @treturn function check(link) -> nil | err
 function core.link_guard()
   local seen, pages = {}, 0
