@@ -54,11 +54,7 @@ describe("extra members", function()
 
   before_each(function() server.reset() end)
 
-  local function wire(since)
-    local out = {}
-    for i, r in ipairs(server.requests(since)) do out[i] = helper.wire(r, TOKEN) end
-    return out
-  end
+  local function wire(since) return server.wire(since, TOKEN) end
 
   local function posted(body)
     return { method = "POST", path = COLLECTION, query = "",

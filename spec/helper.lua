@@ -111,6 +111,12 @@ function M.start(args)
     return server.control("GET", "requests" .. (since and "?since=" .. since or ""))
   end
   function server.reset() server.control("POST", "reset", "") end
+  --- The requests after index since, each as M.wire shows it (token: the client's).
+  function server.wire(since, token)
+    local out = {}
+    for i, r in ipairs(server.requests(since)) do out[i] = M.wire(r, token) end
+    return out
+  end
   function server.faults(spec) server.control("POST", "faults", cjson.encode(spec)) end
   -- The stored referrals, as the server keeps them.
   function server.referrals() return server.control("GET", "referrals") end

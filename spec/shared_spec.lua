@@ -61,11 +61,7 @@ describe("the shared referral", function()
     server.reset()
   end)
 
-  local function wire(since)
-    local out = {}
-    for i, r in ipairs(server.requests(since)) do out[i] = helper.wire(r, TOKEN) end
-    return out
-  end
+  local function wire(since) return server.wire(since, TOKEN) end
 
   local post_headers = function()
     return helper.headers(server, { ["content-length"] = "<body length>" })
