@@ -11,6 +11,7 @@
 #include "patch.h"
 #include "query.h"
 #include "referral.h"
+#include "registration.h"
 #include "select.h"
 
 #define COLLECTION_PATH "/v1.0/engagements/referrals"
@@ -423,6 +424,10 @@ void api_handle(struct server *srv, const struct request *req, struct reply *r)
         else
             reply_method_not_allowed(r, m, "GET, PATCH, PUT");
         free(id);
+    } else if (strncmp(req->path, "/webhooks/", 10) == 0) {
+        /* Partner Center's webhook registration API (issue 14), on the same token check */
+        if (auth_ok(srv, req, r) && !registration_handle(srv, req, r))
+            reply_error(r, 404, "itemNotFound", NULL, "No resource at %s", req->path);
     } else if (is_tenant_path(req->path, "/oauth2/token") ||
                is_tenant_path(req->path, "/oauth2/v2.0/token")) {
         if (strcmp(m, "POST") == 0)

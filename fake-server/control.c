@@ -7,6 +7,7 @@
 #include "devicecode.h"
 #include "json.h"
 #include "query.h"
+#include "registration.h"
 #include "tokens.h"
 
 static void get_requests(struct server *srv, const struct request *req, struct reply *r)
@@ -39,6 +40,7 @@ static void reset(struct server *srv, const struct request *req, struct reply *r
     store_clear(srv->store);
     reqlog_clear(srv->log);
     faults_clear(srv->faults);
+    registration_clear(srv->registration);
     r->status = 204;
 }
 

@@ -9,6 +9,7 @@
 
 #include "http.h"
 #include "options.h"
+#include "registration.h"
 #include "server.h"
 
 /* Reads a whole (PEM) file as a string; NULL with a message on failure. */
@@ -84,6 +85,7 @@ int main(int argc, char **argv)
     srv.log = reqlog_new((size_t)opt.max_records);
     srv.faults = faults_new();
     srv.tokens = tokens_new(opt.token, opt.token_lifetime, opt.device_interval);
+    srv.registration = registration_new();
     ids_guid(srv.organization_id);
     pthread_mutex_init(&srv.wait_lock, NULL);
     pthread_cond_init(&srv.wait_cond, NULL);
@@ -103,6 +105,7 @@ int main(int argc, char **argv)
 
     pthread_cond_destroy(&srv.wait_cond);
     pthread_mutex_destroy(&srv.wait_lock);
+    registration_free(srv.registration);
     tokens_free(srv.tokens);
     faults_free(srv.faults);
     reqlog_free(srv.log);
