@@ -211,6 +211,16 @@ int referrals_update(referrals_client *c, const char *id, size_t id_len, const c
 int referrals_client_post_form(referrals_client *c, const char *path, const char *form, size_t len,
                                referrals_error *err);
 
+/* method on the base URL + path (an absolute path, as for referrals_client_post_form), with
+ * json[0..len) as the body (NULL: none): another JSON API of Partner Center on the client's
+ * base URL, such as the webhook registration API (issue 14). Token, retries, deadline and log
+ * as for every operation; a POST is retried only where nothing can have been processed, GET
+ * and PUT (a whole replacement) like any idempotent request. A 2xx answer is REFERRALS_OK,
+ * its body (JSON, or empty) read with referrals_client_response; any other status is the
+ * error record, as for the operations. */
+int referrals_client_send(referrals_client *c, referrals_method method, const char *path,
+                          const char *json, size_t len, referrals_error *err);
+
 /* ---- building blocks ------------------------------------------------------------------ */
 
 /* Appends one OData equality condition to the $filter text in b, joined to what b holds by

@@ -23,7 +23,14 @@ extern "C" {
 #pragma GCC visibility push(default)
 #endif
 
-typedef enum referrals_method { REFERRALS_GET, REFERRALS_POST, REFERRALS_PATCH } referrals_method;
+/* PUT: the webhook registration API's update (referrals_client_send), a whole replacement, so
+ * idempotent like GET. */
+typedef enum referrals_method {
+  REFERRALS_GET,
+  REFERRALS_POST,
+  REFERRALS_PATCH,
+  REFERRALS_PUT
+} referrals_method;
 
 /* How an attempt ended when no HTTP answer arrived. Whether anything was sent decides whether
  * the service can have acted on the request (CURLINFO_REQUEST_SIZE > 0 counts as sent). */

@@ -1,8 +1,8 @@
 /*
- * test_json_scan.c: the JSON reader (src/core/json_scan.c under json_decode.c and json_error_body.c) against
- * RFC 8259: what it must accept and what it reads, what it must refuse, and where it says
- * the problem is. Decoded text goes back out through encode, so each accepted case shows the
- * values exactly as the reader understood them.
+ * test_json_scan.c: the JSON reader (src/core/json_scan.c under json_decode.c and
+ * json_error_body.c) against RFC 8259: what it must accept and what it reads, what it must refuse,
+ * and where it says the problem is. Decoded text goes back out through encode, so each accepted
+ * case shows the values exactly as the reader understood them.
  */
 #include <stdio.h>
 
@@ -149,6 +149,14 @@ int main(void) {
   check_api_error("{\"error\":\"invalid_grant\",\"error_description\":\"x\"}", NULL, NULL, NULL);
   check_api_error("{\"error\":{\"code\":\"x\"}} trailing", NULL, NULL, NULL);
   check_api_error("<html>bad gateway</html>", NULL, NULL, NULL);
+  /* the other Partner Center APIs' formats (the webhook registration API) */
+  check_api_error(
+      "{\"code\":\"conflict\",\"description\":\"use PUT\",\"data\":[],"
+      "\"source\":\"PartnerCenterWebhooks\"}",
+      "conflict", "use PUT", "");
+  check_api_error("{\"statusCode\":429,\"message\":\"Try again in 57 seconds.\"}", "",
+                  "Try again in 57 seconds.", "");
+  check_api_error("{\"code\":\"x\",\"data\":[]}", NULL, NULL, NULL);
 
   referrals_buffer_free(&out);
   referrals_arena_free(a);

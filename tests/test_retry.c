@@ -41,6 +41,10 @@ static void test_allowed(void) {
           "GET, a retryable status");
   CHECK(referrals_retry_allowed(REFERRALS_GET, 0, failure(REFERRALS_FAIL_TIMEOUT)), "GET, timeout");
   CHECK(!referrals_retry_allowed(REFERRALS_GET, 0, status(404)), "GET, not 404");
+  /* PUT replaces the whole resource (the webhook registration): a replay changes nothing */
+  CHECK(referrals_retry_allowed(REFERRALS_PUT, 0, failure(REFERRALS_FAIL_TIMEOUT)), "PUT, timeout");
+  CHECK(referrals_retry_allowed(REFERRALS_PUT, 0, status(500)), "PUT, 500");
+  CHECK(!referrals_retry_allowed(REFERRALS_PUT, 0, status(409)), "PUT, not 409");
   CHECK(!referrals_retry_allowed(REFERRALS_GET, 0, status(412)), "GET, not 412");
   CHECK(!referrals_retry_allowed(REFERRALS_GET, 0, failure(REFERRALS_FAIL_PERMANENT)),
         "GET, not a permanent failure");

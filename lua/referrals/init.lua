@@ -4,6 +4,7 @@
 -- @module referrals
 local core = require "referrals.core"
 local auth = require "referrals.auth" -- first: it takes the token request off core
+local webhooks = require "referrals.webhooks" -- so does this, the JSON request
 local helpers = require "referrals.client" -- adds each, related, set_status, connect,
                                            -- create_shared to clients
 require "referrals.sync" -- adds sync (its plans have apply)
@@ -35,5 +36,6 @@ function M.writable(ref)
 end
 M.webhook_verifier = nil -- the C half of referrals.webhook.verifier
 M.webhook = require "referrals.webhook" -- verifier of the signed events (issue 14)
+M.webhooks = webhooks -- the webhook registration API (issue 14)
 
 return M

@@ -114,7 +114,9 @@ static void describe_answer(const referrals_response *r, referrals_error *err) {
 }
 
 static int status_error(const referrals_response *r, referrals_error *err) {
-  if (!referrals_api_error_parse(r->body, r->body_len, err)) {
+  if (referrals_api_error_parse(r->body, r->body_len, err)) {
+    if (!err->code[0]) snprintf(err->code, sizeof err->code, "HTTP_%ld", r->status);
+  } else {
     char code[24];
     snprintf(code, sizeof code, "HTTP_%ld", r->status);
     referrals_error_set(err, REFERRALS_E_HTTP, code, NULL,
@@ -134,6 +136,7 @@ static int json_content_type(const char *type) {
   return strncasecmp(type, want, n) == 0 && (type[n] == '\0' || type[n] == ';' || type[n] == ' ');
 }
 
+/* t NULL: any JSON body, which the caller reads (referrals_client_send). */
 static int answer(const referrals_response *r, const referrals_type *t, int body_optional,
                   referrals_arena *a, void **out, referrals_error *err) {
   *out = NULL;
@@ -147,9 +150,11 @@ static int answer(const referrals_response *r, const referrals_type *t, int body
   else if (r->body_len == 0)
     rc = referrals_error_set(err, REFERRALS_E_JSON, "empty", NULL,
                              "HTTP %ld without a body, where a %s was expected", r->status,
-                             t->wire_name);
-  else
+                             t ? t->wire_name : "JSON body");
+  else if (t)
     rc = referrals_decode(t, r->body, r->body_len, a, out, err);
+  else
+    rc = REFERRALS_OK;
   if (rc != REFERRALS_OK) describe_answer(r, err);
   return rc;
 }
@@ -358,18 +363,35 @@ int referrals_update(referrals_client *c, const char *id, size_t id_len, const c
   return rc;
 }
 
-int referrals_client_post_form(referrals_client *c, const char *path, const char *form, size_t len,
-                               referrals_error *err) {
+/* c->url = the base URL + path, an absolute path without spaces, control bytes or '#'. */
+static int path_url(referrals_client *c, const char *path, referrals_error *err) {
   size_t n = strlen(path);
-  if (path[0] != '/' || strcspn(path, " \t\r\n#") != n)
+  int control = 0;
+  for (size_t i = 0; i < n; i++) control |= (unsigned char)path[i] < 0x20 || path[i] == 0x7f;
+  if (path[0] != '/' || control || strcspn(path, " #") != n)
     return referrals_error_set(
         err, REFERRALS_E_VALIDATION, "path", "path",
         "path: an absolute path without spaces, control bytes or '#' expected");
   c->url.len = 0;
   referrals_buffer_append(&c->url, c->base.url, strlen(c->base.url));
   referrals_buffer_append(&c->url, path, n);
-  if (c->url.failed) return referrals_error_out_of_memory(err);
+  return c->url.failed ? referrals_error_out_of_memory(err) : REFERRALS_OK;
+}
+
+int referrals_client_post_form(referrals_client *c, const char *path, const char *form, size_t len,
+                               referrals_error *err) {
+  int rc = path_url(c, path, err);
+  if (rc != REFERRALS_OK) return rc;
   referrals_request rq = {
       .method = REFERRALS_POST, .url = c->url.data, .body = form, .body_len = len, .form = 1};
   return referrals_pipeline_run(&c->pipeline, c, c->http, &rq, err);
+}
+
+int referrals_client_send(referrals_client *c, referrals_method method, const char *path,
+                          const char *json, size_t len, referrals_error *err) {
+  int rc = path_url(c, path, err);
+  if (rc != REFERRALS_OK) return rc;
+  referrals_request rq = {.method = method, .url = c->url.data, .body = json, .body_len = len};
+  void *none;
+  return exchange(c, &rq, NULL, 1, NULL, &none, err);
 }

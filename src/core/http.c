@@ -64,7 +64,7 @@ struct referrals_http {
   referrals_buffer body;
   const char *upload; /* the request body, handed to libcurl by on_read */
   size_t upload_len, upload_pos;
-  int upload_rewindable; /* a replay cannot apply twice: GET, PATCH with If-Match */
+  int upload_rewindable; /* a replay cannot apply twice: GET, PUT, PATCH with If-Match */
   int rewind_refused;    /* libcurl wanted to send a write again: on_seek said no */
   size_t max_body;       /* the max_response option */
   int body_too_large;
@@ -427,7 +427,8 @@ static CURLcode set_method(referrals_http *h, const referrals_request *rq) {
   h->upload = rq->body ? rq->body : "";
   h->upload_len = rq->body ? rq->body_len : 0;
   h->upload_pos = 0;
-  h->upload_rewindable = rq->method == REFERRALS_GET || rq->if_match != NULL;
+  h->upload_rewindable =
+      rq->method == REFERRALS_GET || rq->method == REFERRALS_PUT || rq->if_match != NULL;
   h->rewind_refused = 0;
   if (rq->method == REFERRALS_GET) {
     SETOPT(CURLOPT_HTTPGET, 1L);
@@ -436,7 +437,9 @@ static CURLcode set_method(referrals_http *h, const referrals_request *rq) {
     SETOPT(CURLOPT_POST, 1L);
     SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)h->upload_len);
   }
-  SETOPT(CURLOPT_CUSTOMREQUEST, rq->method == REFERRALS_PATCH ? "PATCH" : NULL);
+  SETOPT(CURLOPT_CUSTOMREQUEST, rq->method == REFERRALS_PATCH ? "PATCH"
+                                : rq->method == REFERRALS_PUT ? "PUT"
+                                                              : NULL);
   if (rc == CURLE_OK) rc = set_url(h, rq->url);
   /* The deadline's rest shortens the client's timeout, never lengthens it (0: no limit). */
   long ms = h->timeout_ms;

@@ -184,8 +184,10 @@ int referrals_next_link_fix(const referrals_base_url *base, const char *link, si
 
 /* ---- json_error_body.c ----------------------------------------------------------------------- */
 
-/* If body is the API's error JSON (spec §5), fills err (category REFERRALS_E_API, code,
- * message, target) and returns 1; else returns 0 and leaves err alone. */
+/* If body is the API's error JSON (spec §5), or the other Partner Center APIs' (code and
+ * description, or a throttled answer's message), fills err (category REFERRALS_E_API, code,
+ * message, target; code "" when the body has none) and returns 1; else returns 0 and leaves
+ * err alone. */
 int referrals_api_error_parse(const char *body, size_t len, referrals_error *err);
 
 /* ---- guid.c ---------------------------------------------------------------------------- */

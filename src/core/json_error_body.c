@@ -4,8 +4,12 @@
  * with the scanner (json_scan.h) into the error record, without building a tree. Only the
  * three strings of the outer error object are kept. Keys are matched case-insensitively: the spec
  * spells innerError both ways, and an error written by another serializer may say "Code".
- * innerError (nested to any depth) is skipped. Anything else -- HTML from a gateway, a bare
- * string, an OAuth error -- is not the API's error JSON and the caller reports HTTP_<status>.
+ * innerError (nested to any depth) is skipped. The other Partner Center APIs (the webhook
+ * registration API, issue 14) answer with their REST error format
+ *   {"code":"...","description":"...","data":[...],"source":"..."}
+ * or, throttled, {"statusCode":429,"message":"..."}: read as code and message too (no code:
+ * the caller says HTTP_<status>). Anything else -- HTML from a gateway, a bare string, an
+ * OAuth error -- is not an API's error JSON and the caller reports HTTP_<status>.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -73,20 +77,31 @@ int referrals_api_error_parse(const char *body, size_t len, referrals_error *err
   referrals_error ignored; /* not the API's error JSON: the caller reports HTTP_<status> */
   referrals_scanner s;
   if (referrals_scan_init(&s, body, len, &ignored) != '{' || referrals_scan_open(&s, 1)) return 0;
+  api_error top; /* the Partner Center REST format's members */
+  memset(&top, 0, sizeof top);
   int seen = 0;
   for (size_t i = 0;; i++) {
     referrals_json_string key;
     int r = referrals_scan_member(&s, i, NULL, 0, &key);
     if (r < 0) return 0;
     if (r == 0) break;
+    char *slot = is_key(&key, "code")                                     ? top.code
+                 : is_key(&key, "description") || is_key(&key, "message") ? top.message
+                                                                          : NULL;
     if (!seen && is_key(&key, "error") && referrals_scan_peek(&s) == '{') {
       seen = 1;
       if (referrals_scan_open(&s, 2) || read_error(&s, &e)) return 0;
+    } else if (slot && !slot[0] && referrals_scan_peek(&s) == '"') {
+      if (keep(&s, slot, slot == top.code ? sizeof top.code : sizeof top.message)) return 0;
     } else if (referrals_scan_skip(&s, 1)) {
       return 0;
     }
   }
-  if (referrals_scan_finish(&s) || !seen || !e.code[0]) return 0;
+  if (referrals_scan_finish(&s)) return 0;
+  if (!seen && top.message[0])
+    e = top;
+  else if (!seen || !e.code[0])
+    return 0;
   /* The three are the server's text, shown in terminals and logs: control bytes escaped
    * (issue 13); the message as sent stays in raw_message for a script that needs it. */
   const char *message = e.message[0] ? e.message : e.code;

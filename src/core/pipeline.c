@@ -51,7 +51,10 @@ static double jitter(void) {
 }
 
 static const char *method_name(referrals_method m) {
-  return m == REFERRALS_GET ? "GET" : m == REFERRALS_POST ? "POST" : "PATCH";
+  return m == REFERRALS_GET    ? "GET"
+         : m == REFERRALS_POST ? "POST"
+         : m == REFERRALS_PUT  ? "PUT"
+                               : "PATCH";
 }
 
 static void emit(const referrals_pipeline *p, const referrals_exchange *x,
@@ -65,10 +68,11 @@ static void emit(const referrals_pipeline *p, const referrals_exchange *x,
   p->log(p->ud, ev);
 }
 
-/* A replay of the request cannot apply it twice: GET, and PATCH with If-Match (an applied
- * PATCH changed the eTag, so its replay gets 412). */
+/* A replay of the request cannot apply it twice: GET, PUT (a whole replacement), and PATCH
+ * with If-Match (an applied PATCH changed the eTag, so its replay gets 412). */
 static int idempotent(const referrals_request *rq) {
-  return rq->method == REFERRALS_GET || (rq->method == REFERRALS_PATCH && rq->if_match != NULL);
+  return rq->method == REFERRALS_GET || rq->method == REFERRALS_PUT ||
+         (rq->method == REFERRALS_PATCH && rq->if_match != NULL);
 }
 
 void referrals_exchange_init(referrals_exchange *x, const referrals_request *rq, long index,

@@ -27,7 +27,8 @@ int referrals_retry_allowed(referrals_method method, int has_if_match, referrals
                     (o.failure == REFERRALS_FAIL_NONE && (o.status == 429 || o.status == 503));
   int transient = o.failure == REFERRALS_FAIL_AFTER_SEND || o.failure == REFERRALS_FAIL_TIMEOUT ||
                   (o.failure == REFERRALS_FAIL_NONE && referrals_retry_status(o.status));
-  int idempotent = method == REFERRALS_GET || (method == REFERRALS_PATCH && has_if_match);
+  int idempotent = method == REFERRALS_GET || method == REFERRALS_PUT ||
+                   (method == REFERRALS_PATCH && has_if_match);
   return unprocessed || (idempotent && transient);
 }
 

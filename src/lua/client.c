@@ -175,4 +175,7 @@ void referrals_client_open(lua_State *L, int module) {
   lua_setfield(L, module, "error");
   lua_pushcfunction(L, referrals_l_token_request);
   lua_setfield(L, module, "post_form");
+  lua_pushvalue(L, ctx);
+  lua_pushcclosure(L, referrals_l_json_request, 1);
+  lua_setfield(L, module, "json_request");
 }

@@ -1,6 +1,6 @@
 /*
  * client_state.h: the client userdata as the files behind referrals.Client see it (client.c,
- * call.c, operations.c, token_request.c). Not for the rest of the binding, which goes through
+ * call.c, operations.c, token_request.c, json_request.c). Not for the rest of the binding, which goes through
  * binding.h.
  */
 #ifndef REFERRALS_LUA_CLIENT_STATE_H
@@ -55,5 +55,7 @@ int referrals_client_hold(lua_State *L, int hold);
 extern const luaL_Reg referrals_client_operations[];
 /* token_request.c: the token request primitive referrals.auth takes for itself. */
 int referrals_l_token_request(lua_State *L);
+/* json_request.c: a request of another Partner Center JSON API, for referrals.webhooks. */
+int referrals_l_json_request(lua_State *L);
 
 #endif
