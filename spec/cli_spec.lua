@@ -405,4 +405,109 @@ describe("the referrals command", function()
       assert.are.equal("", run({ "list", "--all" }).err)
     end)
   end)
+
+  describe("webhook", function()
+    local HOOK = "https://receiver.example.com/hook"
+    local hook_env
+
+    before_each(function()
+      hook_env = { REFERRALS_TOKEN = false, REFERRALS_WEBHOOK_TOKEN = TOKEN,
+        REFERRALS_WEBHOOK_BASE_URL = server.base_url, XDG_CONFIG_HOME = dir }
+    end)
+
+    local function hook(argv, opts)
+      opts = opts or {}
+      opts.env = opts.env or hook_env
+      return run(argv, opts)
+    end
+
+    local function hook_ok(argv)
+      local r = hook(argv)
+      assert.are.equal("", r.err)
+      assert.are.equal(0, r.code)
+      return cjson.decode(r.out)
+    end
+
+    it("registers, shows, updates and lists the events, printing what referrals.webhooks returns", function()
+      local reg = hook_ok { "webhook", "register", "--url", HOOK, "--events",
+        "referral-created, test-created" }
+      assert.truthy(reg.subscriber_id:match(helper.GUID))
+      assert.same({ subscriber_id = reg.subscriber_id, url = HOOK,
+        events = { "referral-created", "test-created" }, signature_header = false }, reg)
+      assert.same({ method = "POST", path = "/webhooks/v1/registration", query = "",
+        headers = helper.headers(server, { ["content-length"] = "<body length>" }),
+        body = { WebhookUrl = HOOK, WebhookEvents = { "referral-created", "test-created" },
+          SignatureTokenToMsSignatureHeader = false } }, server.wire(0, TOKEN)[1])
+      assert.same(reg, hook_ok { "webhook", "show" })
+      reg.signature_header = true
+      assert.same(reg, hook_ok { "webhook", "update", "--signature-header" })
+      reg.events = { "referral-updated" }
+      reg.signature_header = false
+      assert.same(reg, hook_ok { "webhook", "update", "--events", "referral-updated",
+        "--authorization-header" })
+      assert.same({ "referral-created", "referral-updated", "related-referral-created",
+        "related-referral-updated", "test-created" }, hook_ok { "webhook", "events" })
+    end)
+
+    it("sends a test event and prints its status, attempts a list even when empty", function()
+      hook_ok { "webhook", "register", "--url", HOOK, "--events", "test-created" }
+      local id = hook_ok({ "webhook", "test" }).correlation_id
+      assert.truthy(id:match(helper.GUID))
+      local r = hook { "webhook", "status", id }
+      assert.are.equal(0, r.code)
+      assert.truthy(r.out:find('"attempts":[]', 1, true), r.out)
+      local status = cjson.decode(r.out)
+      assert.same({ correlation_id = id, partner_id = status.partner_id, status = "pending",
+        callback_url = HOOK, attempts = {} }, status)
+    end)
+
+    it("exits 1 with the service's error: 409 on a second register, 429 on a third test", function()
+      hook_ok { "webhook", "register", "--url", HOOK, "--events", "test-created" }
+      local again = hook { "webhook", "register", "--url", HOOK, "--events", "test-created" }
+      assert.are.equal(1, again.code)
+      assert.truthy(again.err:find("^referrals: api error %(conflict%): .*%[HTTP 409"), again.err)
+      assert.is_true(one_line(again.err), again.err)
+      hook_ok { "webhook", "test" }
+      hook_ok { "webhook", "test" }
+      local third = hook { "webhook", "test", "--retries", "0", "--json-errors" }
+      assert.are.equal(1, third.code)
+      local e = cjson.decode(third.err:match("\n([^\n]+)\n$"))
+      assert.same({ "api", 429 }, { e.category, e.status })
+      assert.truthy(e.retry_after > 0)
+    end)
+
+    it("takes its token from REFERRALS_WEBHOOK_TOKEN or --token-command, never from REFERRALS_TOKEN", function()
+      local none = hook({ "webhook", "show" }, { env = { REFERRALS_WEBHOOK_TOKEN = false,
+        REFERRALS_TOKEN = TOKEN, REFERRALS_WEBHOOK_BASE_URL = server.base_url,
+        XDG_CONFIG_HOME = dir } })
+      assert.are.equal(2, none.code)
+      assert.truthy(none.err:find("no token: set REFERRALS_WEBHOOK_TOKEN", 1, true), none.err)
+      assert.same({}, server.requests())
+      local e = { REFERRALS_WEBHOOK_TOKEN = false, REFERRALS_WEBHOOK_BASE_URL = server.base_url,
+        XDG_CONFIG_HOME = dir }
+      assert.are.equal(5, #cjson.decode(hook({ "webhook", "events", "--token-command",
+        "echo " .. TOKEN }, { env = e }).out))
+      local wrong = hook({ "webhook", "events", "--token-command", "echo not-the-token" }, { env = e })
+      assert.are.equal(1, wrong.code)
+      assert.truthy(wrong.err:find("(unauthenticated)", 1, true), wrong.err)
+      assert.falsy(wrong.err:find("not-the-token", 1, true))
+    end)
+
+    it("refuses wrong use with exit 2, sending nothing", function()
+      for _, argv in ipairs {
+        { "webhook", "nope" },
+        { "webhook", "status" },
+        { "webhook", "show", "extra" },
+        { "webhook", "register", "--url", HOOK },
+        { "webhook", "update" },
+        { "webhook", "update", "--signature-header", "--authorization-header" },
+        { "webhook", "register", "--url", HOOK, "--events", " , " },
+      } do
+        local r = hook(argv)
+        assert.are.equal(2, r.code, table.concat(argv, " "))
+        assert.is_true(one_line(r.err), r.err)
+      end
+      assert.same({}, server.requests())
+    end)
+  end)
 end)

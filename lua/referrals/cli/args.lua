@@ -2,6 +2,7 @@
 -- help, and the parser. One table describes each command, so the parser and `--help` cannot
 -- disagree.
 -- @module referrals.cli.args
+local webhook = require "referrals.cli.webhook"
 
 local M = {}
 
@@ -21,7 +22,8 @@ local EXTRA = { "extra", "PATH", "send the member at PATH (e.g. details.solution
   .. "though the schema does not know it; repeatable", many = true }
 
 --- The commands, in the order `referrals --help` lists them. `args`: how many positional
--- arguments (`n` exactly, or `min` and more); `offline`: needs no token nor server.
+-- arguments (`n` exactly, or `min` and more); `offline`: gets no referrals client (it needs
+-- no token nor server, or makes its own client, as `webhook` does).
 M.commands = {
   { name = "create", usage = "create FILE.json", args = { n = 1 },
     summary = "create a referral from FILE.json; prints the created referral",
@@ -67,6 +69,9 @@ M.commands = {
     options = { { "apply", true, "write the plan (without: only show it)" },
       { "concurrency", "N", "creates in flight at once while applying, 1 to 256 (default 8)" },
       EXTRA } },
+  { name = "webhook", usage = webhook.usage(), args = { min = 1 }, offline = true,
+    summary = "register a webhook with Partner Center, show or change it, send test events",
+    details = webhook.subcommand_help(), options = webhook.OPTIONS },
   { name = "validate", usage = "validate FILE.json", args = { n = 1 }, offline = true,
     summary = "check FILE.json for create, offline; prints {\"valid\":true}",
     options = { EXTRA } },

@@ -7,6 +7,7 @@ local args = require "referrals.cli.args"
 local output = require "referrals.cli.output"
 local progress = require "referrals.cli.progress"
 local sync = require "referrals.cli.sync"
+local webhook = require "referrals.cli.webhook"
 local cjson = require("cjson").new()
 
 local M = {}
@@ -75,17 +76,21 @@ local function auth_options(tenant, client_id)
     allow_http = loopback and true or nil }
 end
 
--- The token function of the cached sign-in (the first one cached), or nil.
-local function cached_token()
+-- The token function of the cached sign-in (the first one cached) for audience, or nil.
+local function cached_token(audience)
   local ok, cache = pcall(referrals.auth.cache)
   if not ok then return nil end
   local entries = cache:entries()
   if not entries or not entries[1] then return nil end
-  return cache:token(auth_options(entries[1].tenant, entries[1].client_id))
+  local opts = auth_options(entries[1].tenant, entries[1].client_id)
+  opts.audience = audience
+  return cache:token(opts)
 end
 
-local function new_client(options)
-  local token = env("REFERRALS_TOKEN")
+-- The token for audience: $env_name, else what --token-command prints, else the token
+-- cache's sign-in. nil, err when none is found.
+local function find_token(options, env_name, audience)
+  local token = env(env_name)
   if options["token-command"] then
     local err
     token, err = command_token(options["token-command"])
@@ -93,22 +98,37 @@ local function new_client(options)
   end
   if not token then
     local err
-    token, err = cached_token()
+    token, err = cached_token(audience)
     if err then return nil, err end
   end
   if not token then
-    return nil, usage_error("no token: set REFERRALS_TOKEN, use --token-command CMD or run "
-      .. "referrals login")
+    return nil, usage_error("no token: set %s, use --token-command CMD or run referrals login",
+      env_name)
   end
-  local base_url = options["base-url"] or os.getenv("REFERRALS_BASE_URL")
-  if base_url == "" then base_url = nil end
-  local settings = { token = token, base_url = base_url }
+  return token
+end
+
+-- The options of referrals.new that the global options give (timeout, retries, deadline).
+local function client_settings(options)
+  local settings = {}
   for _, name in ipairs { "timeout", "retries", "deadline" } do
     if options[name] then
       settings[name] = tonumber(options[name])
       if not settings[name] then return nil, usage_error("--%s: a number expected", name) end
     end
   end
+  return settings
+end
+
+local function new_client(options)
+  local token, err = find_token(options, "REFERRALS_TOKEN", referrals.auth.RESOURCE)
+  if not token then return nil, err end
+  local settings
+  settings, err = client_settings(options)
+  if not settings then return nil, err end
+  settings.token = token
+  settings.base_url = options["base-url"] or os.getenv("REFERRALS_BASE_URL")
+  if settings.base_url == "" then settings.base_url = nil end
   local ok, client = pcall(referrals.new, settings)
   if not ok then -- a refused option raises "bad argument #1 to 'new' (option 'base_url': ...)"
     return nil, usage_error("%s", (tostring(client):gsub("^.-%((.*)%)$", "%1")))
@@ -365,6 +385,12 @@ end
 -- Plans (and with --apply writes) FILE's list: referrals.cli.sync.
 function commands.sync(client, argv, options)
   return sync.run(client, argv, options, read_input)
+end
+
+-- The webhook registration API: referrals.cli.webhook, with the token of its audience.
+function commands.webhook(_, argv, options)
+  return webhook.run(argv, options, { token = find_token, settings = client_settings,
+    read_input = read_input })
 end
 
 -- Signs in with the device code flow and keeps the refresh token: referrals.auth.cache.

@@ -46,24 +46,6 @@ local function generic(value)
   return text
 end
 
---- Any value as compact JSON, or nil, err. With is_referral a table is written by
--- referrals.encode (the API's member order); anything else (a null item of a page too) by
--- lua-cjson.
--- @param value a referral table or any JSON-able value
--- @bool[opt] is_referral value is a referral
--- @treturn string|nil the JSON text
--- @treturn[opt] table the error object
-function M.json(value, is_referral)
-  local text, err
-  if is_referral and type(value) == "table" then
-    text, err = referrals.encode(value)
-  else
-    text, err = generic(value)
-  end
-  if not text then return nil, err end
-  return json_safe(text)
-end
-
 -- ---- indented output: a walk over the value, scalars written by lua-cjson ----------------
 
 local function fields_of(type_name)
@@ -97,7 +79,8 @@ local function is_array(v)
   return count == n and (n > 0 or getmetatable(v) == referrals.array_mt)
 end
 
-local function write(out, v, type_name, depth)
+-- compact: on one line, without the spaces.
+local function write(out, v, type_name, depth, compact)
   if type(v) ~= "table" then
     local text, err = generic(v)
     if not text then return err end
@@ -106,12 +89,13 @@ local function write(out, v, type_name, depth)
   end
   if depth > 64 then return json_error("nested too deep (or a cycle)") end
   local pad, inner = "\n" .. ("  "):rep(depth), "\n" .. ("  "):rep(depth + 1)
+  if compact then pad, inner = "", "" end
   if is_array(v) then
     if #v == 0 then out[#out + 1] = "[]" return nil end
     out[#out + 1] = "["
     for i = 1, #v do
       out[#out + 1] = (i > 1 and "," or "") .. inner
-      local err = write(out, v[i], type_name, depth + 1)
+      local err = write(out, v[i], type_name, depth + 1, compact)
       if err then return err end
     end
     out[#out + 1] = pad .. "]"
@@ -124,12 +108,39 @@ local function write(out, v, type_name, depth)
   for i, k in ipairs(keys) do
     local f = known[k]
     local sub = f and (f.kind == "object" or f.kind == "object_array") and f.type or nil
-    out[#out + 1] = (i > 1 and "," or "") .. inner .. assert(generic(k)) .. ": "
-    local err = write(out, v[k], sub, depth + 1)
+    out[#out + 1] = (i > 1 and "," or "") .. inner .. assert(generic(k)) .. (compact and ":" or ": ")
+    local err = write(out, v[k], sub, depth + 1, compact)
     if err then return err end
   end
   out[#out + 1] = pad .. "}"
   return nil
+end
+
+--- Any value as compact JSON, or nil, err. With is_referral a table is written by
+-- referrals.encode (the API's member order); any other table member by member, keys sorted
+-- (a list with referrals.array_mt stays a list when empty), or by lua-cjson when it has keys
+-- that are not strings (a list with holes); anything else (a null item of a page too) by
+-- lua-cjson.
+-- @param value a referral table or any JSON-able value
+-- @bool[opt] is_referral value is a referral
+-- @treturn string|nil the JSON text
+-- @treturn[opt] table the error object
+function M.json(value, is_referral)
+  local text, err
+  if is_referral and type(value) == "table" then
+    text, err = referrals.encode(value)
+  elseif type(value) == "table" then
+    local out = {}
+    if write(out, value, nil, 0, true) then
+      text, err = generic(value)
+    else
+      text = table.concat(out)
+    end
+  else
+    text, err = generic(value)
+  end
+  if not text then return nil, err end
+  return json_safe(text)
 end
 
 --- Any value as JSON indented two spaces a level, or nil, err; a referral (is_referral)
