@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "events.h"
 #include "filter.h"
 #include "json.h"
 #include "patch.h"
@@ -224,6 +225,7 @@ static void create_referral(struct server *srv, const struct request *req, struc
         if (store_add(srv->store, doc, &r->body) == STORE_OK) {
             r->status = 201;
             set_etag_header(r, jv_get_str(doc, "eTag"));
+            events_referral_changed(srv, "referral-created", jv_get_str(doc, "id"));
         } else {
             reply_error(r, 500, "generalException", NULL, "Referral id collision");
         }
@@ -338,6 +340,7 @@ static void update_referral(struct server *srv, const struct request *req, const
         reply_error(r, 404, "itemNotFound", NULL, "Referral %s was not found", id);
     } else if (rc == STORE_OK) {
         set_etag_header(r, u.etag);
+        events_referral_changed(srv, "referral-updated", id);
         if (is_put || wants_representation(req->prefer)) {
             r->status = 200;
             sb_add(&r->body, updated.data, updated.len);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "devicecode.h"
+#include "events.h"
 #include "json.h"
 #include "query.h"
 #include "registration.h"
@@ -41,6 +42,7 @@ static void reset(struct server *srv, const struct request *req, struct reply *r
     reqlog_clear(srv->log);
     faults_clear(srv->faults);
     registration_clear(srv->registration);
+    events_clear(srv->events);
     r->status = 204;
 }
 
@@ -138,10 +140,11 @@ static const struct route {
     const char *method;
     control_fn handle;
 } routes[] = {
-    {"requests", "GET", get_requests},     {"reset", "POST", reset},
-    {"referrals", "GET", dump_referrals},  {"referrals", "POST", seed_referral},
-    {"faults", "POST", add_faults},        {"stats", "GET", get_stats},
-    {"devicecode", "POST", act_on_device},
+    {"requests", "GET", get_requests},       {"reset", "POST", reset},
+    {"referrals", "GET", dump_referrals},    {"referrals", "POST", seed_referral},
+    {"faults", "POST", add_faults},          {"stats", "GET", get_stats},
+    {"devicecode", "POST", act_on_device},   {"events", "GET", events_control_list},
+    {"events", "POST", events_control_send}, {"event-faults", "POST", events_control_faults},
 };
 
 void control_handle(struct server *srv, const struct request *req, struct reply *r)

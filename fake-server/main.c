@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "http.h"
 #include "options.h"
 #include "registration.h"
@@ -86,13 +87,16 @@ int main(int argc, char **argv)
     srv.faults = faults_new();
     srv.tokens = tokens_new(opt.token, opt.token_lifetime, opt.device_interval);
     srv.registration = registration_new();
+    srv.events = events_new(&srv);
     ids_guid(srv.organization_id);
     pthread_mutex_init(&srv.wait_lock, NULL);
     pthread_cond_init(&srv.wait_cond, NULL);
 
-    daemon = http_start(&srv, cert, key);
+    daemon =
+        srv.events ? http_start(&srv, cert, key) : NULL; /* no events: a key's message is out */
     if (!daemon) {
-        fprintf(stderr, "referrals-fake-server: cannot serve on 127.0.0.1:%ld\n", opt.port);
+        if (srv.events)
+            fprintf(stderr, "referrals-fake-server: cannot serve on 127.0.0.1:%ld\n", opt.port);
     } else {
         if (!opt.port_file || write_port_file(opt.port_file, srv.port) == 0) {
             printf("%u\n", srv.port);
@@ -105,6 +109,7 @@ int main(int argc, char **argv)
 
     pthread_cond_destroy(&srv.wait_cond);
     pthread_mutex_destroy(&srv.wait_lock);
+    events_free(srv.events); /* after the daemon: no handler queues an event any more */
     registration_free(srv.registration);
     tokens_free(srv.tokens);
     faults_free(srv.faults);

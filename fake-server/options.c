@@ -21,6 +21,13 @@ static const char usage[] =
     "  --cert FILE           PEM certificate: serve HTTPS (needs --key)\n"
     "  --key FILE            PEM private key for --cert\n"
     "  --webhook-cert FILE   the webhook signing certificate, served at /cert/<name>.cer\n"
+    "  --webhook-key FILE    its private key (PEM): sign events to a registered webhook\n"
+    "  --webhook-other-cert FILE, --webhook-other-key FILE\n"
+    "                        the signer of the other_issuer event fault\n"
+    "  --webhook-untrusted-cert FILE, --webhook-untrusted-key FILE\n"
+    "                        the signer of the untrusted_chain event fault\n"
+    "  --webhook-retry-ms N  wait before an event's second attempt, doubled after each\n"
+    "                        (default 1000; ten attempts in all)\n"
     "  --token-lifetime S    lifetime of tokens from the token endpoint (default 3600)\n"
     "  --device-interval S   polling interval handed out with device codes (default 5)\n"
     "  --max-records N       request records kept for /_fake/requests (default 10000)\n"
@@ -45,6 +52,12 @@ static const struct option_rule {
     {"--cert", TEXT, offsetof(struct options, cert_file), 0, 0},
     {"--key", TEXT, offsetof(struct options, key_file), 0, 0},
     {"--webhook-cert", TEXT, offsetof(struct options, webhook_cert), 0, 0},
+    {"--webhook-key", TEXT, offsetof(struct options, webhook_key), 0, 0},
+    {"--webhook-other-cert", TEXT, offsetof(struct options, webhook_other_cert), 0, 0},
+    {"--webhook-other-key", TEXT, offsetof(struct options, webhook_other_key), 0, 0},
+    {"--webhook-untrusted-cert", TEXT, offsetof(struct options, webhook_untrusted_cert), 0, 0},
+    {"--webhook-untrusted-key", TEXT, offsetof(struct options, webhook_untrusted_key), 0, 0},
+    {"--webhook-retry-ms", NUMBER, offsetof(struct options, webhook_retry_ms), 0, 600000},
     {"--verbose", FLAG, offsetof(struct options, verbose), 0, 0},
 };
 
@@ -84,6 +97,7 @@ int options_parse(int argc, char **argv, struct options *o)
     o->token_lifetime = 3600;
     o->device_interval = 5; /* Entra's */
     o->max_records = 10000;
+    o->webhook_retry_ms = 1000;
     for (i = 1; i < argc; i++) {
         const char *arg = argv[i], *eq = strchr(arg, '=');
         size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
@@ -111,6 +125,12 @@ int options_parse(int argc, char **argv, struct options *o)
     }
     if (!o->cert_file != !o->key_file) {
         fputs("referrals-fake-server: --cert and --key go together\n", stderr);
+        return -1;
+    }
+    /* a certificate alone is only served; a key signs for its certificate */
+    if ((o->webhook_key && !o->webhook_cert) || !o->webhook_other_cert != !o->webhook_other_key ||
+        !o->webhook_untrusted_cert != !o->webhook_untrusted_key) {
+        fputs("referrals-fake-server: a --webhook-...-key needs its --webhook-...-cert\n", stderr);
         return -1;
     }
     if (o->token && !*o->token) {

@@ -11,10 +11,14 @@ struct options {
     const char *cert_file;    /* PEM certificate: serve HTTPS */
     const char *key_file;     /* PEM private key for cert_file */
     const char *webhook_cert; /* served at /cert/<name>.cer (webhooks.c) */
-    long token_lifetime;      /* seconds issued access tokens live */
-    long device_interval;     /* seconds between device-code polls it asks for */
-    long max_records;         /* request records kept */
-    int verbose;              /* one line per request on stderr */
+    const char *webhook_key;  /* its private key: signs the events (events.c) */
+    const char *webhook_other_cert, *webhook_other_key;         /* the other_issuer fault */
+    const char *webhook_untrusted_cert, *webhook_untrusted_key; /* the untrusted_chain fault */
+    long webhook_retry_ms; /* wait before an event's second attempt; doubles after each */
+    long token_lifetime;   /* seconds issued access tokens live */
+    long device_interval;  /* seconds between device-code polls it asks for */
+    long max_records;      /* request records kept */
+    int verbose;           /* one line per request on stderr */
 };
 
 /* Fills o from argv. Returns 0 to run, 1 when --help was printed, or -1

@@ -14,6 +14,7 @@
 #include "tokens.h"
 
 struct registration;
+struct events;
 
 /* Larger request bodies get 413; a referral is a few kilobytes. */
 #define MAX_BODY_BYTES (4u * 1024u * 1024u)
@@ -24,7 +25,8 @@ struct server {
     struct reqlog *log;
     struct faults *faults;
     struct tokens *tokens;
-    struct registration *registration; /* the webhook registration (registration.c) */
+    struct registration *registration;  /* the webhook registration (registration.c) */
+    struct events *events;              /* the signed events it gets (events.c) */
     char organization_id[GUID_LEN + 1]; /* fixed per run, like a partner's */
     unsigned port;                      /* the port actually bound */
     /* Delayed responses wait on this so shutdown need not wait for them. */

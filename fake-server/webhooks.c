@@ -13,8 +13,19 @@ static int is_cert_path(const char *path)
            !strchr(path + 6, '/');
 }
 
+/* The certificate file served at path: a fault mode's own, else --webhook-cert. */
+static const char *cert_file(const struct options *opt, const char *path)
+{
+    if (strcmp(path, WEBHOOK_OTHER_ISSUER_CERT_PATH) == 0 && opt->webhook_other_cert)
+        return opt->webhook_other_cert;
+    if (strcmp(path, WEBHOOK_UNTRUSTED_CERT_PATH) == 0 && opt->webhook_untrusted_cert)
+        return opt->webhook_untrusted_cert;
+    return opt->webhook_cert;
+}
+
 int webhooks_handle(struct server *srv, const struct request *req, struct reply *rep)
 {
+    const char *file = cert_file(srv->opt, req->path);
     FILE *f;
     char chunk[4096];
     size_t n;
@@ -25,7 +36,7 @@ int webhooks_handle(struct server *srv, const struct request *req, struct reply 
         reply_method_not_allowed(rep, req->method, "GET");
         return 1;
     }
-    if (!srv->opt->webhook_cert || !(f = fopen(srv->opt->webhook_cert, "rb"))) {
+    if (!file || !(f = fopen(file, "rb"))) {
         reply_error(rep, 404, "notFound", NULL, "No certificate is served here");
         return 1;
     }
