@@ -404,6 +404,11 @@ static void dump_locked(const struct delivery *d, strbuf *out)
     json_write_cstr(out, d->name);
     sb_adds(out, ",\"url\":");
     json_write_cstr(out, d->url);
+    sb_printf(out, ",\"signature_header\":\"%s\",\"certificate_url\":",
+              d->ms_header ? "x-ms-signature" : "Authorization");
+    json_write_cstr(out, d->ev.cert_url);
+    sb_printf(out, ",\"algorithm\":\"%s\",\"body\":", d->ev.algorithm);
+    json_write_cstr(out, d->ev.body);
     sb_printf(out, ",\"fault\":\"%s\",\"state\":\"%s\",\"attempts\":[", event_fault_name(d->fault),
               state_names[d->state]);
     for (i = 0; i < d->attempts; i++) {
@@ -415,20 +420,6 @@ static void dump_locked(const struct delivery *d, strbuf *out)
         sb_printf(out, ",\"dateTimeUtc\":\"%s\"}", d->attempt[i].when);
     }
     sb_adds(out, "]}");
-}
-
-int events_dump_one(struct events *e, const char *id, strbuf *out)
-{
-    size_t i;
-    int rc = -1;
-    pthread_mutex_lock(&e->lock);
-    for (i = 0; i < e->count && rc < 0; i++)
-        if (strcmp(e->items[i]->id, id) == 0) {
-            dump_locked(e->items[i], out);
-            rc = 0;
-        }
-    pthread_mutex_unlock(&e->lock);
-    return rc;
 }
 
 void events_control_list(struct server *srv, const struct request *req, struct reply *r)

@@ -39,11 +39,9 @@ int events_send(struct server *srv, const char *name, const char *resource_uri, 
  * its event goes to the registered webhook, if one wants it. The API's hook (api.c). */
 void events_referral_changed(struct server *srv, const char *event_name, const char *referral_id);
 
-/* Appends {"id":..,"EventName":..,"url":..,"state":"pending|delivered|parked",
- * "attempts":[{"status":N,"error":..,"dateTimeUtc":..},...]} for the event id; -1 if unknown. */
-int events_dump_one(struct events *e, const char *id, strbuf *out);
-
-/* The control API (control.c): GET /_fake/events (every event, oldest first),
+/* The control API (control.c): GET /_fake/events (every event, oldest first: "id",
+ * "EventName", "url", "signature_header", "certificate_url", "algorithm", "body", "fault",
+ * "state" pending|delivered|parked, "attempts" [{"status","error","dateTimeUtc"}]),
  * POST /_fake/events (send one now), POST /_fake/event-faults (queue fault modes). */
 void events_control_list(struct server *srv, const struct request *req, struct reply *r);
 void events_control_send(struct server *srv, const struct request *req, struct reply *r);

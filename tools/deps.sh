@@ -13,7 +13,7 @@ DEMO="$RUNTIME libmicrohttpd-dev libyajl-dev"
 DOCS="lua-ldoc lua-discount lua-markdown"
 TEST="$DEMO $DOCS clang libclang-rt-14-dev lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev
   lua5.3 liblua5.3-dev luajit libluajit-5.1-dev lua-busted luarocks valgrind openssl procps
-  lua-check clang-format bsdutils curl git binutils"
+  lua-check clang-format bsdutils curl git binutils lua-http"
 BENCH="$TEST nginx-light lua-curl"
 PACKAGES=""
 [ $# -gt 0 ] || set -- test
