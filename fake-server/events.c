@@ -407,7 +407,8 @@ static void dump_locked(const struct delivery *d, strbuf *out)
     sb_printf(out, ",\"signature_header\":\"%s\",\"certificate_url\":",
               d->ms_header ? "x-ms-signature" : "Authorization");
     json_write_cstr(out, d->ev.cert_url);
-    sb_printf(out, ",\"algorithm\":\"%s\",\"body\":", d->ev.algorithm);
+    sb_printf(out, ",\"algorithm\":\"%s\",\"signature\":\"%s\",\"body\":", d->ev.algorithm,
+              d->ev.signature);
     json_write_cstr(out, d->ev.body);
     sb_printf(out, ",\"fault\":\"%s\",\"state\":\"%s\",\"attempts\":[", event_fault_name(d->fault),
               state_names[d->state]);

@@ -40,8 +40,9 @@ int events_send(struct server *srv, const char *name, const char *resource_uri, 
 void events_referral_changed(struct server *srv, const char *event_name, const char *referral_id);
 
 /* The control API (control.c): GET /_fake/events (every event, oldest first: "id",
- * "EventName", "url", "signature_header", "certificate_url", "algorithm", "body", "fault",
- * "state" pending|delivered|parked, "attempts" [{"status","error","dateTimeUtc"}]),
+ * "EventName", "url", "signature_header", "certificate_url", "algorithm", "signature"
+ * (base64), "body", "fault", "state" pending|delivered|parked, "attempts"
+ * [{"status","error","dateTimeUtc"}]),
  * POST /_fake/events (send one now), POST /_fake/event-faults (queue fault modes). */
 void events_control_list(struct server *srv, const struct request *req, struct reply *r);
 void events_control_send(struct server *srv, const struct request *req, struct reply *r);

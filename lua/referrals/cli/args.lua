@@ -89,8 +89,8 @@ M.commands = {
 }
 for _, c in ipairs(M.commands) do M.commands[c.name] = c end
 
-local EXIT_CODES = "exit codes: 0 ok, 1 API/HTTP error, 2 usage, 3 validation, 4 transport,\n"
-  .. "5 conflicts remain (sync)"
+local EXIT_CODES = "exit codes: 0 ok, 1 API/HTTP error or refused webhook request, 2 usage,\n"
+  .. "3 validation, 4 transport, 5 conflicts remain (sync)"
 
 local function option_lines(out, options)
   for _, o in ipairs(options or {}) do

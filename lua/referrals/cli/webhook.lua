@@ -5,6 +5,7 @@
 -- @module referrals.cli.webhook
 local referrals = require "referrals"
 local output = require "referrals.cli.output"
+local webhook_verify = require "referrals.cli.webhook_verify"
 
 local M = {}
 
@@ -14,6 +15,9 @@ M.OPTIONS = {
   { "events", "NAMES", "register, update: the events, comma-separated (see `referrals webhook events`)" },
   { "signature-header", true, "register, update: the signature in x-ms-signature, not Authorization" },
   { "authorization-header", true, "update: the signature back in Authorization (the default)" },
+  { "ca-file", "F", "verify: the PEM bundle the certificate must chain to (default: the system's)" },
+  { "certificate-host", "H", "verify: a host (or host:port) the certificate may come from; "
+    .. "repeatable (default Partner Center's)", many = true },
 }
 
 local function usage_error(fmt, ...)
@@ -98,6 +102,10 @@ local function test(hooks)
   return output.print { correlation_id = id }
 end
 
+local function verify(_, argv, options, cli)
+  return webhook_verify.run(argv[1], options, cli.read_input)
+end
+
 local function status(hooks, argv)
   local s, err = hooks:test_status(argv[1])
   if not s then return nil, err end
@@ -123,6 +131,10 @@ M.subcommands = {
     run = test },
   { name = "status", usage = "status CORRELATION_ID", args = 1,
     summary = "print a test event's delivery attempts", run = status },
+  { name = "verify", usage = "verify FILE [--ca-file F] [--certificate-host H]...", args = 1,
+    offline = true, run = verify,
+    summary = "check a saved request (HTTP text: headers, an empty line, the body) as a "
+      .. "receiver would; prints its event, or the refusal's code (exit 1)" },
 }
 for _, s in ipairs(M.subcommands) do M.subcommands[s.name] = s end
 
