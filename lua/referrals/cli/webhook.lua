@@ -133,8 +133,8 @@ M.subcommands = {
     summary = "print a test event's delivery attempts", run = status },
   { name = "verify", usage = "verify FILE [--ca-file F] [--certificate-host H]...", args = 1,
     offline = true, run = verify,
-    summary = "check a saved request (HTTP text: headers, an empty line, the body) as a "
-      .. "receiver would; prints its event, or the refusal's code (exit 1)" },
+    summary = "check a saved request (headers, empty line, body) as a receiver would; "
+      .. "prints its event" },
 }
 for _, s in ipairs(M.subcommands) do M.subcommands[s.name] = s end
 
