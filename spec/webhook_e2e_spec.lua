@@ -70,17 +70,6 @@ local function start_receiver(server)
   return receiver
 end
 
--- One call of the registration API with the curl command line (not the module under test).
-local function register(server, body)
-  local p = assert(io.popen("env -u LD_PRELOAD curl -sS -f --cacert " .. KEYS .. "ca.pem" ..
-    " -H 'Authorization: Bearer " .. TOKEN .. "' -H 'Content-Type: application/json'" ..
-    " --data-binary " .. quote(cjson.encode(body)) .. " " ..
-    quote(server.base_url .. "/webhooks/v1/registration")))
-  local out = p:read("*a")
-  p:close()
-  return cjson.decode(out)
-end
-
 local function certificate_fetches(server)
   local n = 0
   for _, r in ipairs(server.requests()) do
@@ -102,7 +91,7 @@ local function settled(server, count)
 end
 
 describe("webhook events from the bundled server to the example receiver", function()
-  local server, receiver, client
+  local server, receiver, client, hooks
   local create_body = cjson.decode(fixtures.read("create-request.json"))
 
   setup(function()
@@ -113,8 +102,14 @@ describe("webhook events from the bundled server to the example receiver", funct
       "--webhook-untrusted-cert", KEYS .. "untrusted-leaf.pem",
       "--webhook-untrusted-key", KEYS .. "untrusted-leaf.key", "--webhook-retry-ms", "1" }
     client = referrals.new { base_url = server.base_url, token = TOKEN, ca_file = KEYS .. "ca.pem" }
+    hooks = referrals.webhooks.new { base_url = server.base_url, token = TOKEN,
+      ca_file = KEYS .. "ca.pem" }
   end)
-  teardown(function() server.stop() end)
+  teardown(function()
+    hooks:close()
+    client:close()
+    server.stop()
+  end)
   before_each(function()
     server.reset()
     receiver = start_receiver(server)
@@ -122,8 +117,7 @@ describe("webhook events from the bundled server to the example receiver", funct
   after_each(function() if receiver then receiver.stop() end end)
 
   local function listen_for(events, signature_header)
-    register(server, { WebhookUrl = receiver.url, WebhookEvents = events,
-      SignatureTokenToMsSignatureHeader = signature_header })
+    assert(hooks:register { url = receiver.url, events = events, signature_header = signature_header })
   end
 
   it("a created referral: signed event, verified, the referral read back; one fetch for ten", function()
@@ -181,11 +175,7 @@ describe("webhook events from the bundled server to the example receiver", funct
 
   it("a test event from validationEvents: verified, no referral to read", function()
     listen_for({ "test-created" }, false)
-    local p = assert(io.popen("env -u LD_PRELOAD curl -sS -f -X POST --cacert " .. KEYS ..
-      "ca.pem -H 'Authorization: Bearer " .. TOKEN .. "' " ..
-      quote(server.base_url .. "/webhooks/v1/registration/validationEvents")))
-    local correlation = cjson.decode(p:read("*a")).correlationId
-    p:close()
+    local correlation = assert(hooks:test())
     local events = settled(server, 1)
     assert.same({ correlation, "test-created", "delivered" },
       { events[1].id, events[1].EventName, events[1].state })
@@ -193,6 +183,9 @@ describe("webhook events from the bundled server to the example receiver", funct
       correlation, cjson.decode(events[1].body).ResourceUri)
     eventually("the line", function() return #receiver.lines() == 2 end)
     assert.equal("test-created (names no referral)", receiver.lines()[2])
+    -- the attempt is the test event's status too
+    local status = assert(hooks:test_status(correlation))
+    assert.same({ "completed", 1, "OK" }, { status.status, #status.attempts, status.attempts[1].response_code })
   end)
 
   for _, case in ipairs {
