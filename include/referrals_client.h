@@ -266,6 +266,13 @@ typedef struct referrals_bulk_item {
 typedef int (*referrals_bulk_done_fn)(void *ud, size_t index, int rc, const referrals_referral *r,
                                       const referrals_error *err);
 
+/* A run that pulls its items (referrals_bulk_stream): asked for item index (0, 1, 2, ...)
+ * whenever a slot is free, so no more items exist at once than transfers in flight. Returns
+ * 0 with *item filled: data NULL skips the item (no done call: the caller has its result),
+ * else it is sent, its bytes copied (they need live only during this call); or 0 with
+ * *end = 1: there are no more. A nonzero return stops the run, as the done callback's. */
+typedef int (*referrals_bulk_next_fn)(void *ud, size_t index, referrals_bulk_item *item, int *end);
+
 typedef struct referrals_bulk_options {
   unsigned concurrency;                /* transfers at once (1..256) */
   referrals_http_version http_version; /* HTTP_2: multiplexed on one TLS connection (plain http
@@ -274,7 +281,8 @@ typedef struct referrals_bulk_options {
   double deadline; /* seconds for each item from its first attempt; 0: the client's
                       (referrals_client_set_deadline), else none */
   referrals_bulk_done_fn done;
-  void *ud;
+  referrals_bulk_next_fn next; /* referrals_bulk_stream's source of items */
+  void *ud;                    /* of done and next */
 } referrals_bulk_options;
 
 /* concurrency 8, HTTP/1.1, the client's retry policy, no callback. */
@@ -289,6 +297,13 @@ void referrals_bulk_options_init(referrals_bulk_options *o);
  * with err filled when the run cannot go on (memory, bad options). */
 int referrals_bulk_run(referrals_client *c, referrals_bulk_op op, const referrals_bulk_item *items,
                        size_t n, const referrals_bulk_options *o, referrals_error *err);
+
+/* referrals_bulk_run over the items o->next gives (required), pulled one at a time as slots
+ * free up: the memory of a run does not grow with its length. Each slot keeps its item's
+ * bytes until the item's done call (a create in doubt is looked up with them). Always
+ * o->concurrency slots. Returns as referrals_bulk_run; next's nonzero stops it as done's. */
+int referrals_bulk_stream(referrals_client *c, referrals_bulk_op op,
+                          const referrals_bulk_options *o, referrals_error *err);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

@@ -8,6 +8,10 @@
  * retry policy says "again in d seconds" the slot waits off the multi until then, so one
  * throttled item never holds back the others.
  *
+ * A run takes its items from an array (referrals_bulk_run) or pulls them one at a time from
+ * the caller as slots free up (referrals_bulk_stream); a pulled item's bytes are copied into
+ * its slot, so a stream of any length needs the memory of `concurrency` items.
+ *
  * Nothing here calls back into the caller from inside libcurl: completions are read with
  * curl_multi_info_read between curl_multi_perform rounds, and only then is the done callback
  * called. So a Lua binding may run Lua code there (under lua_pcall).
@@ -26,6 +30,9 @@ typedef struct slot {
   referrals_http *http;
   referrals_arena *arena; /* the decoded answer, until the done call returns */
   referrals_buffer url;   /* GET: the item's URL */
+  referrals_buffer copy;  /* a pulled item's bytes (referrals_bulk_stream) */
+  const char *data;       /* the item's bytes: the caller's array, or copy */
+  size_t len;
   referrals_exchange x;   /* the item's way through the pipeline (pipeline.c) */
   int last_rc;            /* SLOT_WAITING: the outcome of the attempt before the wait */
   referrals_error last;
@@ -46,9 +53,10 @@ typedef struct run {
   referrals_pipeline *p; /* the client's: its hooks, token cache and retry policy */
   referrals_bulk *b;
   referrals_bulk_op op;
-  const referrals_bulk_item *items;
-  size_t n, next; /* items to start from next on */
-  unsigned used;  /* slots taking part */
+  const referrals_bulk_item *items; /* NULL: pulled from o->next */
+  size_t n, next;                   /* items[0..n); the index of the next item */
+  int ended;                        /* no item is left to start */
+  unsigned used;                    /* slots taking part */
   const referrals_bulk_options *o;
   double deadline; /* each item's, seconds from its first attempt; 0: none */
 } run;
@@ -72,6 +80,7 @@ void referrals_bulk_free(referrals_bulk *b) {
     referrals_http_free(b->slots[i].http);
     referrals_arena_free(b->slots[i].arena);
     referrals_buffer_free(&b->slots[i].url);
+    referrals_buffer_free(&b->slots[i].copy);
   }
   free(b->slots);
   if (b->multi) curl_multi_cleanup(b->multi);
@@ -105,6 +114,7 @@ static referrals_bulk *bulk_ready(referrals_client *c, unsigned want, referrals_
     slot *s = &b->slots[b->nslots];
     memset(s, 0, sizeof *s);
     referrals_buffer_init(&s->url);
+    referrals_buffer_init(&s->copy);
     s->arena = referrals_arena_new();
     s->http = referrals_http_dup(referrals_client_http(c), err);
     if (!s->arena || !s->http) {
@@ -151,10 +161,9 @@ static int conclude(run *r, slot *s, int rc, referrals_error *err) {
     rc = referrals_client_answer(&s->x.rq, referrals_http_response(s->http),
                                  &referrals_type_referral, create, s->arena, &obj, err);
   if (rc != REFERRALS_OK && err->in_doubt && create) {
-    const referrals_bulk_item *it = &r->items[s->item];
     referrals_referral *found = NULL;
     r->p->index = (long)s->item;
-    rc = referrals_client_resolve(r->c, it->data, it->len, s->x.deadline, s->x.start, s->arena,
+    rc = referrals_client_resolve(r->c, s->data, s->len, s->x.deadline, s->x.start, s->arena,
                                   &found, err);
     r->p->index = -1;
     obj = found;
@@ -189,19 +198,48 @@ static int attempt(run *r, slot *s) {
   return 0;
 }
 
-/* Gives the slot item i: its request, its exchange (the deadline counts from now). */
-static int start_item(run *r, slot *s, size_t i) {
-  const referrals_bulk_item *it = &r->items[i];
+/* The next item to send, into *it and *i: from the array, or asked of o->next. Returns 0
+ * when there is none (r->ended), else 1; *stop: next's nonzero value. */
+static int take_next(run *r, size_t *i, referrals_bulk_item *it, int *stop) {
+  while (!r->ended) {
+    int end = r->items && r->next == r->n;
+    *it = (referrals_bulk_item){NULL, 0};
+    if (r->items && !end)
+      *it = r->items[r->next];
+    else if (!r->items && (*stop = r->o->next(r->o->ud, r->next, it, &end)))
+      return 0;
+    if (end) {
+      r->ended = 1;
+      break;
+    }
+    *i = r->next++;
+    if (it->data) return 1;
+  }
+  return 0;
+}
+
+/* Gives the slot item i: its request, its exchange (the deadline counts from now). A
+ * pulled item's bytes are the caller's only during next: the slot keeps a copy. */
+static int start_item(run *r, slot *s, size_t i, const referrals_bulk_item *it) {
   referrals_request rq = {.method = REFERRALS_GET};
   referrals_error err;
   referrals_error_clear(&err);
   s->item = i;
+  s->data = it->data;
+  s->len = it->len;
+  if (!r->items) {
+    s->copy.len = 0;
+    s->copy.failed = 0;
+    referrals_buffer_append(&s->copy, it->data, it->len);
+    if (s->copy.failed) return deliver(r, s, referrals_error_out_of_memory(&err), NULL, &err);
+    s->data = s->copy.data;
+  }
   if (r->op == REFERRALS_BULK_CREATE) {
     rq.method = REFERRALS_POST;
     rq.url = referrals_client_collection(r->c);
-    rq.body = it->data;
-    rq.body_len = it->len;
-  } else if (referrals_client_item_url(r->c, &s->url, it->data, it->len, &err) != REFERRALS_OK) {
+    rq.body = s->data;
+    rq.body_len = s->len;
+  } else if (referrals_client_item_url(r->c, &s->url, s->data, s->len, &err) != REFERRALS_OK) {
     return deliver(r, s, (int)err.category, NULL, &err);
   } else {
     rq.url = s->url.data;
@@ -236,11 +274,10 @@ static long schedule(run *r, int *stop) {
     if (s->state == SLOT_WAITING && s->wake <= t) *stop = attempt(r, s);
     /* An item that ends at once (a bad id, a token failure) frees the slot again: it takes
      * the next one, so no item is left behind when a whole pass fails locally. */
-    while (s->state == SLOT_IDLE && !*stop) {
-      while (r->next < r->n && !r->items[r->next].data) r->next++;
-      if (r->next == r->n) break;
-      *stop = start_item(r, s, r->next++);
-    }
+    size_t item;
+    referrals_bulk_item it;
+    while (s->state == SLOT_IDLE && !*stop && take_next(r, &item, &it, stop))
+      *stop = start_item(r, s, item, &it);
     if (s->state == SLOT_WAITING && s->wake < next_wake) next_wake = s->wake;
   }
   double ms = (next_wake - t) * 1000.0;
@@ -274,8 +311,9 @@ static unsigned slots_wanted(const referrals_bulk_item *items, size_t n, unsigne
   return (unsigned)sent;
 }
 
-int referrals_bulk_run(referrals_client *c, referrals_bulk_op op, const referrals_bulk_item *items,
-                       size_t n, const referrals_bulk_options *o, referrals_error *err) {
+/* A run over items[0..n), or over what o->next gives when items is NULL. */
+static int drive(referrals_client *c, referrals_bulk_op op, const referrals_bulk_item *items,
+                 size_t n, const referrals_bulk_options *o, referrals_error *err) {
   if (o->concurrency < 1 || o->concurrency > MAX_CONCURRENCY)
     return referrals_error_set(err, REFERRALS_E_VALIDATION, "concurrency", "concurrency",
                                "concurrency: 1 to %d expected", MAX_CONCURRENCY);
@@ -285,7 +323,7 @@ int referrals_bulk_run(referrals_client *c, referrals_bulk_op op, const referral
            .op = op,
            .items = items,
            .n = n,
-           .used = slots_wanted(items, n, o->concurrency),
+           .used = items ? slots_wanted(items, n, o->concurrency) : o->concurrency,
            .o = o,
            .deadline = o->deadline > 0 ? o->deadline : p->deadline};
   p->deadline = 0; /* used up, as by a sequential operation */
@@ -299,7 +337,7 @@ int referrals_bulk_run(referrals_client *c, referrals_bulk_op op, const referral
   int stop = 0, reaped, running;
   for (;;) {
     long wait_ms = schedule(&r, &stop);
-    if (stop || (!busy(&r) && r.next == r.n)) break;
+    if (stop || (!busy(&r) && r.ended)) break;
     if (curl_multi_perform(r.b->multi, &running) != CURLM_OK) {
       stop = referrals_error_out_of_memory(err);
       break;
@@ -312,4 +350,18 @@ int referrals_bulk_run(referrals_client *c, referrals_bulk_op op, const referral
   for (unsigned i = 0; i < r.used; i++) detach(r.b, &r.b->slots[i]);
   p->policy = policy;
   return stop;
+}
+
+int referrals_bulk_run(referrals_client *c, referrals_bulk_op op, const referrals_bulk_item *items,
+                       size_t n, const referrals_bulk_options *o, referrals_error *err) {
+  static const referrals_bulk_item none;
+  return drive(c, op, items ? items : &none, items ? n : 0, o, err);
+}
+
+int referrals_bulk_stream(referrals_client *c, referrals_bulk_op op,
+                          const referrals_bulk_options *o, referrals_error *err) {
+  if (!o->next)
+    return referrals_error_set(err, REFERRALS_E_VALIDATION, "next", "next",
+                               "next: a function giving the items expected");
+  return drive(c, op, NULL, 0, o, err);
 }
