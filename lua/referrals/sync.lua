@@ -426,22 +426,61 @@ local function write_existing(plan, item)
   return r
 end
 
+-- The outcome r of item: counted, and into results or to on_result (an Error as err).
+local function counted(counts, item, r)
+  local failed = getmetatable(r) ~= nil and r.category ~= nil
+  if item.action == "conflict" then
+    counts.conflict = counts.conflict + 1
+  elseif failed then
+    counts.failed = counts.failed + 1
+  elseif item.action == "unchanged" then
+    counts.unchanged = counts.unchanged + 1
+  elseif item.action == "update" then
+    counts.updated = counts.updated + 1
+  else
+    counts.created = counts.created + 1
+  end
+  return failed
+end
+
+-- The error of a run that on_result stopped, as create_many gives it (code `aborted`).
+local function stopped_by(message)
+  return core.error { category = "transport", code = "aborted",
+    message = "the run stopped: on_result raised an error: " .. tostring(message) }
+end
+
+-- Whether item goes through the one create_many run of apply.
+local function in_batch(item)
+  return item.action == "create" and not item.shared and not item.connect
+end
+
 --- Writes the plan: `plan:apply([opts])`. Creates go through client:create_many in one run
 -- (concurrency, progress, its exactly-once rules); Shared items through client:create_shared;
 -- updates through client:update with `If-Match` = the eTag read while planning. An update
 -- that gets 412 (the referral changed since) re-reads that referral, re-plans the item once
 -- and sends the new patch, if any, with the new eTag. Conflicts and errors write nothing.
+-- With `on_result`, each item's outcome goes to it as it is final (the creates of the run as
+-- they finish, then the others in input order) and no result list is kept; the plan itself
+-- still holds every item. An error raised by on_result stops apply: nothing more is written
+-- and it returns nil, err (code `aborted`, and for creates in flight then `err.in_flight`,
+-- their item indices, and `err.in_doubt`), as create_many does.
 -- @tparam[opt] table opts `concurrency` (creates in flight, default create_many's),
--- `progress` = function(done, total) over every write
+-- `progress` = function(done, total) over every write, `on_result` = function(i, r, err)
+-- for each item (i its index in the list; r as in the results below, or nil and err the
+-- Error)
 -- @treturn[1] table one entry per item in input order: the referral written (or read), `true`
--- for an unchanged item, or an Error (category `conflict` for a conflict)
+-- for an unchanged item, or an Error (category `conflict` for a conflict); with on_result
+-- the counts alone
 -- @treturn[1] table counts: `created`, `updated`, `unchanged`, `conflict`, `failed`
 -- @return[2] nil
--- @treturn[2] Error err when the create run could not start, or the plan was applied before
--- (code `applied`: a plan is written once; plan again to go on)
+-- @treturn[2] Error err when the create run could not start, on_result raised, or the plan
+-- was applied before (code `applied`: a plan is written once; plan again to go on)
 function Plan:apply(opts)
   check_arg(opts == nil or type(opts) == "table", 1, "apply", "table or nil", opts)
   opts = opts or {}
+  local on_result = opts.on_result
+  check_arg(on_result == nil or type(on_result) == "function", 1, "apply",
+    "opts.on_result: function or nil", on_result)
   if self.applied then -- its creates were sent: a second run would make them twice
     return nil, core.error { category = "validation", code = "applied",
       message = "this plan was applied already: plan again with client:sync" }
@@ -449,25 +488,35 @@ function Plan:apply(opts)
   self.applied = true
   local client = self.client
   local results, counts = {}, { created = 0, updated = 0, unchanged = 0, conflict = 0, failed = 0 }
+  local function finish(item, r)
+    if counted(counts, item, r) and on_result then
+      on_result(item.index, nil, r)
+    elseif on_result then
+      on_result(item.index, r, nil)
+    else
+      results[item.index] = r
+    end
+  end
   local batch, at, total = {}, {}, 0
   for _, item in ipairs(self.items) do
-    if item.action == "create" and not item.shared and not item.connect then
-      batch[#batch + 1], at[#at + 1] = item.referral, item
-    end
+    if in_batch(item) then batch[#batch + 1], at[#at + 1] = item.referral, item end
     if item.action == "create" or item.action == "update" then total = total + 1 end
   end
   local done = 0
   local progress = opts.progress
   if #batch > 0 then
-    local created, err = client:create_many(batch, { concurrency = opts.concurrency,
+    local ok, err = client:create_many(batch, { concurrency = opts.concurrency,
       extra = self.opts.extra,
+      on_result = function(j, r, rerr) finish(at[j], r or rerr) end,
       progress = progress and function(n) progress(n, total) end })
-    if not created then return nil, err end
-    for j, r in ipairs(created) do results[at[j].index] = r end
+    if not ok then
+      for k, j in ipairs(err.in_flight or {}) do err.in_flight[k] = at[j].index end
+      return nil, err
+    end
     done = #batch
   end
   for _, item in ipairs(self.items) do
-    local i, r, err = item.index, results[item.index]
+    local r, err
     if item.action == "unchanged" then
       r = true
     elseif item.action == "conflict" then
@@ -478,28 +527,20 @@ function Plan:apply(opts)
       r, err = client:create_shared(item.referral, { partner = self.opts.partner,
         invite = self.opts.invite, extra = self.opts.extra })
       if not r then r = err end
-    elseif r == nil then -- update, or the connected half of an engagement
+    elseif not in_batch(item) then -- update, or the connected half of an engagement
       r, err = write_existing(self, item)
       if not r then r = err end
     end
-    if (item.action == "create" or item.action == "update") and r ~= results[i] then
-      done = done + 1
-      if progress then progress(done, total) end
-    end
-    results[i] = r
-    local failed = getmetatable(r) ~= nil and r.category ~= nil
-    if item.action == "conflict" then
-      counts.conflict = counts.conflict + 1
-    elseif failed then
-      counts.failed = counts.failed + 1
-    elseif item.action == "unchanged" then
-      counts.unchanged = counts.unchanged + 1
-    elseif item.action == "update" then
-      counts.updated = counts.updated + 1
-    else
-      counts.created = counts.created + 1
+    if r ~= nil then
+      if item.action == "create" or item.action == "update" then
+        done = done + 1
+        if progress then progress(done, total) end
+      end
+      local ok, raised = pcall(finish, item, r)
+      if not ok then return nil, stopped_by(raised) end
     end
   end
+  if on_result then return counts end
   return results, counts
 end
 

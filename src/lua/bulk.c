@@ -249,12 +249,15 @@ typedef struct pull_job {
   int end, sendable;
 } pull_job;
 
-/* The iterator's next item, converted: pushes nothing (the end, or sendable) or the item's
- * error object. The conversion may raise (memory): it runs under lua_pcall too. */
+/* pull(job, iterator [, extra]): the iterator's next item, converted: pushes nothing (the
+ * end, or sendable) or the item's error object. The conversion may raise (memory): it runs
+ * under lua_pcall too, in a frame of its own, so the call's set of extra paths is passed in
+ * and ctx->extra points at it here (next_item puts it back). */
 static int pull(lua_State *L) {
   pull_job *j = lua_touserdata(L, 1);
   many *m = j->m;
-  lua_pushvalue(L, A_LIST);
+  if (m->ctx->extra) m->ctx->extra = 3;
+  lua_pushvalue(L, 2);
   lua_call(L, 0, 1);
   if (lua_isnil(L, -1)) {
     j->end = 1;
@@ -283,9 +286,14 @@ static int next_item(void *ud, size_t index, referrals_bulk_item *item, int *end
     }
   } else {
     pull_job j = {m, index, 0, 0, 0};
+    int extra = m->ctx->extra;
     lua_pushcfunction(L, pull);
     lua_pushlightuserdata(L, &j);
-    if (lua_pcall(L, 1, LUA_MULTRET, 0) != 0) return aborted(m, "the iterator");
+    lua_pushvalue(L, A_LIST);
+    if (extra) lua_pushvalue(L, extra);
+    int failed = lua_pcall(L, extra ? 3 : 2, LUA_MULTRET, 0) != 0;
+    m->ctx->extra = extra;
+    if (failed) return aborted(m, "the iterator");
     *end = j.end;
     if (j.end) return 0;
     if (!j.sendable) {
