@@ -6,7 +6,7 @@ JOBS      ?= 2
 BUILD     := build
 SERVER    := $(BUILD)/lua5.4/referrals-fake-server
 
-.PHONY: all deps build build-5.4 build-receiver asan-build fuzz-build fuzz demo check test soak bench bench-sync docs \
+.PHONY: all deps build build-5.4 build-receiver asan-build fuzz-build fuzz demo check test soak bench bench-sync bench-stream docs \
   format clean
 
 all: build
@@ -95,6 +95,14 @@ bench-sync: build-5.4
 	@env LUA_CPATH="$(CURDIR)/$(BUILD)/lua5.4/?.so;;" \
 	  LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" \
 	  lua5.4 bench/sync.lua $(CURDIR)/$(SERVER) 5000
+
+# Bulk that streams (issue 16): peak RSS of create_many/get_many, a table in and a results
+# table out against an iterator in and opts.on_result out, at 10k, 100k and 1M items, each row
+# in a process of its own against a fresh bundled server. Takes about 10 minutes.
+bench-stream: build-5.4
+	@env LUA_CPATH="$(CURDIR)/$(BUILD)/lua5.4/?.so;;" \
+	  LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" \
+	  lua5.4 bench/stream.lua $(CURDIR)/$(SERVER) $(STREAM_ROWS)
 
 # The reference (LDoc, config.ld) into doc/; doc/api.luadoc documents the C functions.
 docs:

@@ -1,0 +1,128 @@
+-- `make bench-stream` (issue 16): the peak RSS of create_many and get_many given a table and
+-- returning a results table, against the same run given an iterator and opts.on_result, at
+-- several sizes, against the bundled server. Each row runs in a process of its own (its
+-- VmHWM is that row's alone) on a fresh server, whose own memory after the row is printed
+-- too: it keeps every referral created.
+--   lua bench/stream.lua SERVER_BINARY [ROW...]     ROW: op:mode:n, e.g. get:stream:1000000
+--   lua bench/stream.lua --row BASE_URL OP MODE N   one row (what the first form runs)
+local referrals = require "referrals"
+local cjson = require "cjson"
+
+local CONCURRENCY = 8
+local here = arg[0]:match("^(.*[/\\])") or ""
+
+local function sh(command)
+  local p = assert(io.popen(command))
+  local out = p:read("*a")
+  p:close()
+  return out
+end
+
+local function now() return tonumber(sh("date +%s.%N")) end
+
+-- VmHWM and VmRSS (KB) of a process (its /proc status file).
+local function memory_kb(status_file)
+  local m = {}
+  for line in io.lines(status_file) do
+    local name, kb = line:match("^(Vm%u%a+):%s*(%d+)")
+    if name then m[name] = tonumber(kb) end
+  end
+  return m.VmHWM, m.VmRSS
+end
+
+local function read_request()
+  local file = assert(io.open(here .. "../tests/fixtures/create-request.json", "rb"))
+  local text = file:read("*a")
+  file:close()
+  return text
+end
+
+-- One row in this process: prints "seconds peak_kb ok failed".
+local function row(base, op, mode, n)
+  local text = read_request()
+  local client = referrals.new { token = "bench", base_url = base, timeout = 60 }
+  local function item(i) -- what the i-th item of the job is, made when it is asked for
+    local r = cjson.decode(text)
+    r.name = "stream bench " .. i
+    r.externalReferenceId = "bench-" .. i
+    return r
+  end
+  local ids
+  if op == "get" then -- gets read a few referrals over and over: the server's store stays small
+    local made = assert(client:create_many({ item(1), item(2), item(3), item(4) }))
+    ids = {}
+    for i, r in ipairs(made) do ids[i] = r.id end
+    item = function(i) return ids[(i - 1) % #ids + 1] end
+  end
+  local run = op == "get" and client.get_many or client.create_many
+  collectgarbage()
+  local t0, ok, failed = now(), 0, 0
+  if mode == "table" then
+    local list = {}
+    for i = 1, n do list[i] = item(i) end
+    local results = assert(run(client, list, { concurrency = CONCURRENCY }))
+    for _, r in ipairs(results) do
+      if referrals.is_error(r) then failed = failed + 1 else ok = ok + 1 end
+    end
+  else
+    local i = 0
+    local summary = assert(run(client, function()
+      i = i + 1
+      if i <= n then return item(i) end
+    end, { concurrency = CONCURRENCY, on_result = function() end }))
+    ok, failed = summary.ok, summary.failed
+  end
+  local seconds = now() - t0
+  client:close()
+  print(("%.2f %d %d %d"):format(seconds, (memory_kb("/proc/self/status")), ok, failed))
+end
+
+-- Starts the server; returns its base URL, its pid and a function that stops it.
+local function start(server_bin)
+  local dir = sh("mktemp -d"):gsub("%s+$", "")
+  os.execute(("%s --port 0 --port-file %s/port --max-records 100 >%s/log 2>&1 & echo $! >%s/pid")
+    :format(server_bin, dir, dir, dir))
+  local port
+  for _ = 1, 100 do
+    local pf = io.open(dir .. "/port")
+    port = pf and tonumber(pf:read("*a"))
+    if pf then pf:close() end
+    if port then break end
+    os.execute("sleep 0.05")
+  end
+  local pid = sh("cat " .. dir .. "/pid"):gsub("%s+$", "")
+  return "http://127.0.0.1:" .. assert(port, "the server did not start"), pid,
+    function() os.execute("kill " .. pid .. "; rm -rf " .. dir) end
+end
+
+if arg[1] == "--row" then
+  row(arg[2], arg[3], arg[4], assert(tonumber(arg[5])))
+  os.exit(0)
+end
+
+local server_bin = assert(arg[1], "usage: stream.lua SERVER_BINARY [op:mode:n ...]")
+local rows = { select(2, ...) }
+if #rows == 0 then
+  rows = { "create:table:10000", "create:stream:10000", "create:table:100000",
+    "create:stream:100000", "get:table:10000", "get:stream:10000", "get:table:100000",
+    "get:stream:100000", "get:table:1000000", "get:stream:1000000", "create:stream:1000000" }
+end
+local interpreter = arg[-1]
+print(("bulk that streams: concurrency %d, %s, HTTP/1.1, the bundled server on loopback")
+  :format(CONCURRENCY, _VERSION))
+print("table: a list in, a results table out; stream: an iterator in, opts.on_result out")
+print(("%-8s %-7s %9s %9s %9s %12s %9s %16s"):format("op", "mode", "items", "seconds", "items/s",
+  "peak RSS KB", "failed", "server RSS KB"))
+for _, spec in ipairs(rows) do
+  local op, mode, n = spec:match("^(%a+):(%a+):(%d+)$")
+  assert(op, "a row is op:mode:n, e.g. get:stream:1000000")
+  local base, pid, stop = start(server_bin)
+  local out = sh(("%q %q --row %s %s %s %s"):format(interpreter, arg[0], base, op, mode, n))
+  local seconds, peak, ok, failed = out:match("^(%S+) (%d+) (%d+) (%d+)")
+  assert(seconds, "the row failed: " .. out)
+  local _, server_rss = memory_kb("/proc/" .. pid .. "/status")
+  stop()
+  assert(tonumber(ok) + tonumber(failed) == tonumber(n), "not every item has a result: " .. out)
+  print(("%-8s %-7s %9d %9.1f %9.0f %12d %9d %16d"):format(op, mode, n, seconds, n / seconds,
+    peak, failed, server_rss))
+end
