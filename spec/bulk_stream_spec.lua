@@ -163,8 +163,9 @@ describe("bulk that streams", function()
       assert.same({ "validation", "type" }, { got[k][2].category, got[k][2].code })
       assert.matches("item " .. k .. ": a referral table expected", got[k][2].message)
     end
-    local bad = assert(client:get_many(iterate { 42 }))
+    local bad = assert(client:get_many(iterate { 42, "" }))
     assert.same({ "validation", "id" }, { bad[1].category, bad[1].code })
+    assert.same({ "validation", "id" }, { bad[2].category, bad[2].code })
     assert.equal(3, #server.requests())
   end)
 

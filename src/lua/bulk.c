@@ -232,7 +232,7 @@ static size_t prepare(lua_State *L, referrals_ctx *ctx, referrals_bulk_op op,
       lua_rawseti(L, A_RESULTS, (lua_Integer)i + 1);
     }
   }
-  const char *p = ctx->out.data;
+  const char *p = ctx->out.data ? ctx->out.data : ""; /* NULL: nothing written, every id "" */
   for (size_t i = 0; i < n; i++) {
     if (!items[i].data) continue;
     items[i].data = p;
@@ -301,7 +301,7 @@ static int next_item(void *ud, size_t index, referrals_bulk_item *item, int *end
       m->done++;
       return hand_over(m, index, 0);
     }
-    item->data = m->ctx->out.data;
+    item->data = m->ctx->out.data ? m->ctx->out.data : ""; /* NULL: an id "" first */
     item->len = j.len;
   }
   /* at most one per slot: an item is asked for only when a slot is free */
