@@ -33,8 +33,8 @@ typedef struct slot {
   referrals_buffer copy;  /* a pulled item's bytes (referrals_bulk_stream) */
   const char *data;       /* the item's bytes: the caller's array, or copy */
   size_t len;
-  referrals_exchange x;   /* the item's way through the pipeline (pipeline.c) */
-  int last_rc;            /* SLOT_WAITING: the outcome of the attempt before the wait */
+  referrals_exchange x; /* the item's way through the pipeline (pipeline.c) */
+  int last_rc;          /* SLOT_WAITING: the outcome of the attempt before the wait */
   referrals_error last;
   int state;
   size_t item;

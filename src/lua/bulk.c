@@ -43,11 +43,11 @@ typedef struct many {
   lua_State *L;
   referrals_ctx *ctx;
   referrals_bulk_op op;
-  const referrals_bulk_item *items; /* a table's items, converted; NULL: an iterator */
-  size_t n;                         /* a table's length */
-  size_t done;                      /* for progress: items final, the refused ones of a table
-                                       from the start */
-  size_t ok, failed, in_doubt;      /* with on_result: the summary */
+  const referrals_bulk_item *items;  /* a table's items, converted; NULL: an iterator */
+  size_t n;                          /* a table's length */
+  size_t done;                       /* for progress: items final, the refused ones of a table
+                                        from the start */
+  size_t ok, failed, in_doubt;       /* with on_result: the summary */
   size_t in_flight[MAX_CONCURRENCY]; /* items handed to the core and not final yet */
   unsigned nflight;
   int has_progress, has_on_result;
@@ -200,8 +200,7 @@ static int prepare_item(lua_State *L, referrals_ctx *ctx, referrals_bulk_op op, 
 /* Converts the item on top of the stack (item i, 1-based), replacing it with nothing when it
  * is sendable (its text at the end of ctx->out, *len long) or with its error object (with
  * err.errors, every problem of the item). Returns whether it is sendable. */
-static int convert(lua_State *L, referrals_ctx *ctx, referrals_bulk_op op, size_t i,
-                   size_t *len) {
+static int convert(lua_State *L, referrals_ctx *ctx, referrals_bulk_op op, size_t i, size_t *len) {
   referrals_error_clear(&ctx->err);
   size_t start = ctx->out.len;
   int ok = prepare_item(L, ctx, op, i) == REFERRALS_OK;
