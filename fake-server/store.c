@@ -197,32 +197,6 @@ enum store_result store_update(struct store *s, const char *id, store_update_fn 
 
 /* ---- listing ---- */
 
-/* Compares two service datetimes (NULL first). Whole seconds compare as text
- * (fixed-width ISO 8601); fractions compare as 7 digits, so "...:05Z" sorts
- * before "...:05.5Z" although '.' < 'Z' in ASCII. */
-static int compare_datetime(const char *a, const char *b)
-{
-    size_t la, lb;
-    int c, i;
-    const char *fa, *fb;
-    if (!a || !b)
-        return (a != NULL) - (b != NULL);
-    la = strcspn(a, ".Z+");
-    lb = strcspn(b, ".Z+");
-    c = strncmp(a, b, la < lb ? la : lb);
-    if (c || la != lb)
-        return c ? c : (la < lb ? -1 : 1);
-    fa = a[la] == '.' ? a + la + 1 : "";
-    fb = b[lb] == '.' ? b + lb + 1 : "";
-    for (i = 0; i < 7; i++) {
-        char da = (fa[0] >= '0' && fa[0] <= '9') ? *fa++ : '0';
-        char db = (fb[0] >= '0' && fb[0] <= '9') ? *fb++ : '0';
-        if (da != db)
-            return da < db ? -1 : 1;
-    }
-    return 0;
-}
-
 struct sort_item {
     const char *key;
     size_t index;
@@ -231,7 +205,7 @@ struct sort_item {
 static int compare_items(const void *pa, const void *pb)
 {
     const struct sort_item *a = pa, *b = pb;
-    int c = compare_datetime(a->key, b->key);
+    int c = datetime_compare(a->key, b->key);
     if (c)
         return c;
     return a->index < b->index ? -1 : a->index > b->index; /* stable */

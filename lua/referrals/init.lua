@@ -8,6 +8,7 @@ local webhooks = require "referrals.webhooks" -- so does this, the JSON request
 local helpers = require "referrals.client" -- adds each, related, set_status, connect,
                                            -- create_shared to clients
 require "referrals.sync" -- adds sync (its plans have apply)
+require "referrals.changes" -- adds changes, event_referral
 
 local M = {}
 for k, v in pairs(core) do M[k] = v end
