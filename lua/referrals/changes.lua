@@ -237,7 +237,7 @@ end
 --- The referral a verified webhook event names, read again from the client's own base URL:
 -- the event is a hint (nothing in it is signed with a time, and its ResourceUri's host is
 -- never sent a token), the referral as the API has it now is the answer.
--- @tab event what @{Verifier:verify} returned (its `referralId`)
+-- @tab event what `verifier:verify` returned (see referrals.webhook; its `referralId`)
 -- @treturn[1] table the referral, as @{Client:get} returns it
 -- @return[2] nil
 -- @treturn[2] Error err (category `validation`, code `event` for an event that names no
