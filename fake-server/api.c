@@ -357,24 +357,6 @@ static void update_referral(struct server *srv, const struct request *req, const
 
 /* ---- routing ---- */
 
-static int auth_ok(struct server *srv, const struct request *req, struct reply *r)
-{
-    static const char *const reasons[] = {
-        NULL,
-        "Missing bearer token",
-        "The bearer token is not valid",
-        "The bearer token has expired",
-        "The bearer token is for another audience: this API needs "
-        "https://api.partner.microsoft.com",
-    };
-    enum auth_result a = tokens_check(srv->tokens, req->authorization);
-    if (a == AUTH_OK)
-        return 1;
-    reply_error(r, 401, "unauthenticated", NULL, "%s", reasons[a]);
-    reply_header(r, "WWW-Authenticate", "Bearer");
-    return 0;
-}
-
 /* "/<tenant><tail>" */
 static int is_tenant_path(const char *path, const char *tail)
 {
@@ -410,8 +392,6 @@ void api_handle(struct server *srv, const struct request *req, struct reply *r)
     const char *m = req->method;
     char *id = NULL;
     if (strncmp(req->path, "/v1.0/", 6) == 0) {
-        if (!auth_ok(srv, req, r))
-            return;
         if (!referral_route(req->path, &id))
             reply_error(r, 404, "itemNotFound", NULL, "No resource at %s", req->path);
         else if (!id && strcmp(m, "GET") == 0)
@@ -434,7 +414,7 @@ void api_handle(struct server *srv, const struct request *req, struct reply *r)
     } else if (is_tenant_path(req->path, "/oauth2/token") ||
                is_tenant_path(req->path, "/oauth2/v2.0/token")) {
         if (strcmp(m, "POST") == 0)
-            tokens_issue(srv->tokens, req->content_type, req->body, req->body_len, r);
+            tokens_issue(srv->tokens, req->path, req->content_type, req->body, req->body_len, r);
         else
             reply_method_not_allowed(r, m, "POST");
     } else if (is_tenant_path(req->path, "/oauth2/v2.0/devicecode")) {

@@ -115,15 +115,16 @@ static void dump_referrals(struct server *srv, const struct request *req, struct
     store_dump(srv->store, &r->body);
 }
 
-/* {"user_code":"...","action":"approve|decline|expire|slow_down"}: what
- * the user (or Entra) does with a device code, for the specs. */
+/* {"user_code":"...","action":"approve|decline|expire|slow_down",
+ * "username":"..."?}: what the user (or Entra) does with a device code, for
+ * the specs; username is the account an approval signs in. */
 static void act_on_device(struct server *srv, const struct request *req, struct reply *r)
 {
     strbuf err = STRBUF_INIT;
     jv *doc = jv_parse(req->body, req->body_len, &err);
     if (doc && doc->kind == JV_OBJECT &&
         devicecodes_act(tokens_devices(srv->tokens), jv_get_str(doc, "user_code"),
-                        jv_get_str(doc, "action")) == 0)
+                        jv_get_str(doc, "action"), jv_get_str(doc, "username")) == 0)
         r->status = 204;
     else
         reply_error(r, 400, "invalidRequest", NULL,

@@ -17,6 +17,7 @@ struct device {
     char device_code[2 * DEVICE_BYTES + 1];
     char user_code[USER_CODE_LEN + 1];
     char *scope;
+    char *username; /* set by an approval */
     enum device_state state;
 };
 
@@ -41,8 +42,10 @@ void devicecodes_free(struct devicecodes *d)
     size_t i;
     if (!d)
         return;
-    for (i = 0; i < d->count; i++)
+    for (i = 0; i < d->count; i++) {
         free(d->items[i].scope);
+        free(d->items[i].username);
+    }
     free(d->items);
     pthread_mutex_destroy(&d->lock);
     free(d);
@@ -68,6 +71,7 @@ void devicecodes_start(struct devicecodes *d, const char *scope, struct reply *r
     ids_hex(it.device_code, DEVICE_BYTES);
     user_code(it.user_code);
     it.scope = xstrdup(scope);
+    it.username = NULL;
     it.state = DEVICE_PENDING;
     pthread_mutex_lock(&d->lock);
     GROW(d->items, d->cap, d->count + 1);
@@ -82,11 +86,12 @@ void devicecodes_start(struct devicecodes *d, const char *scope, struct reply *r
         it.user_code, it.device_code, d->interval, it.user_code);
 }
 
-enum device_state devicecodes_poll(struct devicecodes *d, const char *device_code, char **scope)
+enum device_state devicecodes_poll(struct devicecodes *d, const char *device_code, char **scope,
+                                   char **username)
 {
     enum device_state s = DEVICE_UNKNOWN;
     size_t i;
-    *scope = NULL;
+    *scope = *username = NULL;
     pthread_mutex_lock(&d->lock);
     for (i = 0; i < d->count; i++) {
         struct device *it = &d->items[i];
@@ -97,6 +102,7 @@ enum device_state devicecodes_poll(struct devicecodes *d, const char *device_cod
             it->state = DEVICE_PENDING; /* one slow_down per control call */
         else if (s == DEVICE_APPROVED) {
             *scope = xstrdup(it->scope);
+            *username = xstrdup(it->username);
             it->state = DEVICE_UNKNOWN;
         } else if (s != DEVICE_PENDING)
             it->state = DEVICE_UNKNOWN;
@@ -106,7 +112,8 @@ enum device_state devicecodes_poll(struct devicecodes *d, const char *device_cod
     return s;
 }
 
-int devicecodes_act(struct devicecodes *d, const char *code, const char *action)
+int devicecodes_act(struct devicecodes *d, const char *code, const char *action,
+                    const char *username)
 {
     static const struct {
         const char *name;
@@ -126,6 +133,8 @@ int devicecodes_act(struct devicecodes *d, const char *code, const char *action)
     for (i = 0; i < d->count; i++) {
         if (strcmp(d->items[i].user_code, code) == 0 && d->items[i].state != DEVICE_UNKNOWN) {
             d->items[i].state = actions[a].state;
+            free(d->items[i].username);
+            d->items[i].username = xstrdup(username ? username : DEVICE_USERNAME);
             rc = 0;
             break;
         }

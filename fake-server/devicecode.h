@@ -27,13 +27,20 @@ enum device_state {
 };
 
 /* The state of a polled device code; an approved or finished code is used
- * up (the next poll finds it unknown). *scope gets the scope it was asked
- * for (a copy to free) when approved. */
-enum device_state devicecodes_poll(struct devicecodes *d, const char *device_code, char **scope);
+ * up (the next poll finds it unknown). When approved, *scope gets the scope
+ * it was asked for and *username the account that signed in (copies to
+ * free). */
+enum device_state devicecodes_poll(struct devicecodes *d, const char *device_code, char **scope,
+                                   char **username);
 
 /* Control: sets the state of the code with this user code ("approve",
- * "decline", "expire", "slow_down"); returns 0, or -1 for an unknown code
- * or action. */
-int devicecodes_act(struct devicecodes *d, const char *user_code, const char *action);
+ * "decline", "expire", "slow_down"); username (NULL: DEVICE_USERNAME) is the
+ * account an approval signs in. Returns 0, or -1 for an unknown code or
+ * action. */
+int devicecodes_act(struct devicecodes *d, const char *user_code, const char *action,
+                    const char *username);
+
+/* The account an approval signs in when the control call names none. */
+#define DEVICE_USERNAME "user@contoso.onmicrosoft.com"
 
 #endif

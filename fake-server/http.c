@@ -347,6 +347,8 @@ static enum MHD_Result answer(struct server *srv, struct MHD_Connection *conn,
                     "The request body is larger than %u bytes", MAX_BODY_BYTES);
     else if (ctx->control)
         control_handle(srv, &req, &rep);
+    else if (!tokens_authorize(srv->tokens, req.path, req.authorization, &rep))
+        ; /* the 401 is in rep, whatever handler the path has */
     else if (!webhooks_handle(srv, &req, &rep))
         api_handle(srv, &req, &rep);
     if (fault)

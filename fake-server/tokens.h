@@ -16,14 +16,20 @@ struct tokens;
 struct tokens *tokens_new(const char *fixed, long lifetime, long device_interval);
 void tokens_free(struct tokens *t);
 
-enum auth_result { AUTH_OK, AUTH_MISSING, AUTH_REJECTED, AUTH_EXPIRED, AUTH_WRONG_AUDIENCE };
+/* The bearer check of every request, whoever handles it: a path under an
+ * API's prefix (/v1.0/: https://api.partner.microsoft.com; /webhooks/:
+ * https://api.partnercenter.microsoft.com) needs a good token of that API's
+ * audience. Returns 1 when the request may go on (also for paths that need
+ * no token), else 0 with the 401 written in r (missing, not valid, expired,
+ * or for another audience, naming the one needed). authorization: the
+ * header's value, NULL if absent. */
+int tokens_authorize(struct tokens *t, const char *path, const char *authorization,
+                     struct reply *r);
 
-/* Checks an Authorization header value (NULL if absent). */
-enum auth_result tokens_check(struct tokens *t, const char *authorization);
-
-/* Handles a token request: content_type and the form-encoded body. */
-void tokens_issue(struct tokens *t, const char *content_type, const char *body, size_t body_len,
-                  struct reply *r);
+/* Handles a token request to path (/<tenant>/oauth2/token or
+ * /<tenant>/oauth2/v2.0/token): content_type and the form-encoded body. */
+void tokens_issue(struct tokens *t, const char *path, const char *content_type, const char *body,
+                  size_t body_len, struct reply *r);
 
 /* Handles POST /<tenant>/oauth2/v2.0/devicecode (client_id, scope). */
 void tokens_devicecode(struct tokens *t, const char *content_type, const char *body,

@@ -256,6 +256,11 @@ typedef struct referrals_error {
   /* api: the API's error.message as sent, when message had to escape control bytes or
    * bytes that are not UTF-8 (\xNN); else empty */
   char raw_message[1100];
+  /* a 401: the audience the API needs, and the `aud` claim of the token sent when it is a
+   * JWT (read without verifying it; empty for an opaque token) -- the message says whether
+   * they match (issue 17) */
+  char needed_audience[64];
+  char audience[256];
 } referrals_error;
 
 /* Empties err (category REFERRALS_OK, no text, position and retry_after -1). */

@@ -34,6 +34,8 @@ extern "C" {
 #endif
 
 #define REFERRALS_DEFAULT_BASE_URL "https://api.partner.microsoft.com" /* spec §1 */
+/* The token audience the Referrals API needs, whatever the base URL (spec §4). */
+#define REFERRALS_AUDIENCE "https://api.partner.microsoft.com"
 
 typedef enum referrals_http_version {
   REFERRALS_HTTP_1_1 = 0, /* the default: measured faster than HTTP/2 for sequential calls */

@@ -120,3 +120,106 @@ describe("referrals.auth", function()
     assert.matches("CONNECT", err.message, 1, true)
   end)
 end)
+
+-- Both audiences (issue 17): the Referrals API's and the webhook registration API's, from
+-- the server's token endpoint, which issues JWT-shaped tokens for the audience asked for;
+-- each API refuses the other's token with a 401, and the client's error names the one needed.
+describe("referrals.auth for either audience", function()
+  local REFERRALS, PARTNER_CENTER = "https://api.partner.microsoft.com",
+    "https://api.partnercenter.microsoft.com"
+  local server
+
+  setup(function() server = helper.start {} end)
+  teardown(function() server.stop() end)
+  before_each(function() server.reset() end)
+
+  local function token_forms()
+    local out = {}
+    for _, r in ipairs(server.requests()) do
+      if r.path:match("/oauth2/") then out[#out + 1] = { path = r.path, form = fields(r.body) } end
+    end
+    return out
+  end
+
+  local function password(extra)
+    local opts = { tenant = "contoso.onmicrosoft.com", client_id = "app-1",
+      username = "ada@contoso.com", password = PASSWORD, authority = server.base_url,
+      allow_http = true }
+    for k, v in pairs(extra or {}) do opts[k] = v end
+    return referrals.auth.password(opts)
+  end
+
+  -- The status and body of GET path with the token, through the curl command.
+  local function get_with(token, path)
+    local pipe = assert(io.popen(("env -u LD_PRELOAD curl -sS -w '\\n%%{http_code}' -H %s %s")
+      :format(helper.quote("Authorization: Bearer " .. token), helper.quote(server.base_url .. path))))
+    local out = pipe:read("*a")
+    pipe:close()
+    local body, status = out:match("^(.*)\n(%d+)$")
+    return tonumber(status), body
+  end
+
+  it("asks for the registration API's audience; the Referrals API refuses that token, naming its own",
+    function()
+      local client = referrals.new { base_url = server.base_url, retries = 0,
+        token = password { resource = PARTNER_CENTER } }
+      local got, err = client:list()
+      client:close()
+      assert.is_nil(got)
+      assert.equal(401, err.status)
+      assert.equal(REFERRALS, err.needed_audience)
+      assert.equal(PARTNER_CENTER, err.audience)
+      assert.equal("The bearer token is for another audience: this API needs " .. REFERRALS
+        .. "; the token's audience is " .. PARTNER_CENTER .. ", but this API needs " .. REFERRALS
+        .. " (ask for a token for that resource: az account get-access-token --resource "
+        .. REFERRALS .. ")", err.message)
+      -- the password grant, then (the 401 asks once more) the refresh grant: both for the
+      -- resource asked for
+      local sent = token_forms()
+      assert.equal(2, #sent)
+      assert.same({ path = "/contoso.onmicrosoft.com/oauth2/token", form = { resource = PARTNER_CENTER,
+        grant_type = "password", scope = "openid", client_id = "app-1", username = "ada@contoso.com",
+        password = PASSWORD } }, sent[1])
+      assert.same({ path = "/contoso.onmicrosoft.com/oauth2/token", form = {
+        grant_type = "refresh_token", resource = PARTNER_CENTER, client_id = "app-1",
+        refresh_token = sent[2].form.refresh_token } }, sent[2])
+    end)
+
+  it("one refresh token serves both: resource or scope, the v1 or v2 endpoint", function()
+    local pw = password()
+    pw()
+    pw() -- the refresh grant: its refresh token is on the wire
+    local rt = token_forms()[2].form.refresh_token
+    local function refresh(extra)
+      local opts = { tenant = "contoso.onmicrosoft.com", client_id = "app-1", refresh_token = rt,
+        authority = server.base_url, allow_http = true }
+      for k, v in pairs(extra) do opts[k] = v end
+      return referrals.auth.refresh_token(opts)()
+    end
+    server.reset()
+    local for_registration = refresh { scope = PARTNER_CENTER .. "/.default offline_access" }
+    local for_referrals = refresh { resource = REFERRALS }
+    assert.same({
+      { path = "/contoso.onmicrosoft.com/oauth2/v2.0/token", form = { grant_type = "refresh_token",
+        client_id = "app-1", scope = PARTNER_CENTER .. "/.default offline_access",
+        refresh_token = rt } },
+      { path = "/contoso.onmicrosoft.com/oauth2/token", form = { grant_type = "refresh_token",
+        resource = REFERRALS, client_id = "app-1", refresh_token = rt } },
+    }, token_forms())
+    -- each API takes its own audience's token and refuses the other's, whoever handles the path
+    assert.equal(200, (get_with(for_referrals, "/v1.0/engagements/referrals")))
+    local status, body = get_with(for_registration, "/v1.0/engagements/referrals")
+    assert.equal(401, status)
+    assert.truthy(body:find("this API needs " .. REFERRALS, 1, true))
+    status, body = get_with(for_referrals, "/webhooks/v1/registration")
+    assert.equal(401, status)
+    assert.truthy(body:find("this API needs " .. PARTNER_CENTER, 1, true))
+    assert.is_not.equal(401, (get_with(for_registration, "/webhooks/v1/registration")))
+  end)
+
+  it("refuses resource and scope together", function()
+    assert.matches("resource or scope, not both", helper.raised(referrals.auth.refresh_token,
+      { tenant = "t", client_id = "c", refresh_token = "r", resource = REFERRALS,
+        scope = REFERRALS .. "/.default" }))
+  end)
+end)

@@ -43,12 +43,14 @@ describe("referrals login", function()
     os.execute(("(for i in $(seq 100); do c=$(grep -o '[A-Z]\\{4\\}-[A-Z]\\{4\\}' %s/out | head -1);"
       .. " [ -n \"$c\" ] && break; sleep 0.1; done; env -u LD_PRELOAD curl -sS -f -X POST"
       .. " -H 'Content-Type: application/json' --data-binary \"{\\\"user_code\\\":\\\"$c\\\","
-      .. "\\\"action\\\":\\\"approve\\\"}\" %s/_fake/devicecode) >/dev/null 2>&1 &"):format(dir,
+      .. "\\\"action\\\":\\\"approve\\\",\\\"username\\\":\\\"ada@contoso.onmicrosoft.com\\\"}\""
+      .. " %s/_fake/devicecode) >/dev/null 2>&1 &"):format(dir,
       server.base_url))
     local ok, out = run("login --tenant contoso.onmicrosoft.com --client-id app-1", true)
     assert.is_true(ok, "login exits 0")
     assert.truthy(out:find("https://microsoft.com/devicelogin", 1, true))
-    assert.truthy(out:find("Signed in to contoso.onmicrosoft.com", 1, true))
+    assert.truthy(out:find("Signed in to contoso.onmicrosoft.com as ada@contoso.onmicrosoft.com",
+      1, true))
     local cache_path = dir .. "/referrals/tokens.json"
     local text = slurp(cache_path)
     assert.is_string(text)
@@ -57,15 +59,21 @@ describe("referrals login", function()
     local rt = entry.refresh_token
     assert.equal(64, #rt)
     assert.is_nil(out:find(rt, 1, true))
+    -- what whoami needs, from the ID token; no access or ID token is kept
+    assert.same({ username = "ada@contoso.onmicrosoft.com",
+      tenant_id = "c0ffee00-1234-4abc-8def-000000000001" }, entry.account)
+    assert.is_nil(text:find("eyJ", 1, true), "no JWT in the cache")
 
     local wok, wout = run("whoami")
     assert.is_true(wok)
-    local who = cjson.decode(wout)
-    assert.equal("contoso.onmicrosoft.com", who[1].tenant)
-    assert.equal("app-1", who[1].client_id)
-    assert.same({ "https://api.partner.microsoft.com", "https://api.partnercenter.microsoft.com" },
-      who[1].audiences)
+    -- the account and tenant id the server's ID token named (its tid for a tenant given by name)
+    assert.same({ { account = "ada@contoso.onmicrosoft.com",
+      tenant_id = "c0ffee00-1234-4abc-8def-000000000001", tenant = "contoso.onmicrosoft.com",
+      client_id = "app-1",
+      audiences = { "https://api.partner.microsoft.com", "https://api.partnercenter.microsoft.com" } } },
+      cjson.decode(wout))
     assert.is_nil(wout:find(rt, 1, true))
+    assert.is_nil(wout:find("eyJ", 1, true), "no token printed")
 
     -- no REFERRALS_TOKEN, no --token-command: the cache's token (the server refuses any other)
     local lok, lout, lerr = run("list")

@@ -544,8 +544,10 @@ describe("the client", function()
       local got, err = other:get(MISSING_ID)
       other:close()
       assert.is_nil(got)
+      -- an opaque token: nothing to say of its audience but the one needed
       assert.same({ category = "api", code = "unauthenticated", status = 401, retryable = false, attempts = 1,
-        message = "The bearer token is not valid", request_id = err.request_id }, plain(err))
+        message = "The bearer token is not valid", request_id = err.request_id,
+        needed_audience = "https://api.partner.microsoft.com" }, plain(err))
       assert.is_nil(tostring(err):find("wrong-token-123", 1, true))
     end)
 

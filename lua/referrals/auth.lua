@@ -61,7 +61,8 @@ end
 -- The form of the next request: the password grant (ROPC) until the endpoint gave a refresh
 -- token, the refresh-token grant from then on.
 local function grant_form(opts, state)
-  local f = { resource = M.RESOURCE, client_id = opts.client_id, client_secret = opts.client_secret }
+  local f = { resource = opts.resource or M.RESOURCE, client_id = opts.client_id,
+    client_secret = opts.client_secret }
   if state.scope then -- the v2 endpoint (device code): scopes instead of a resource
     f.grant_type, f.refresh_token, f.scope = "refresh_token", state.refresh_token, state.scope
     return form(f, { "grant_type", "client_id", "client_secret", "scope", "refresh_token" })
@@ -100,8 +101,48 @@ local function tenant_path(opts, tail)
   end) .. tail
 end
 
+-- base64url (RFC 4648 section 5), unpadded as in a JWT; nil for other text.
+local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+local cjson = require "cjson"
+
+local function base64url_decode(s)
+  if s:find("[^%w%-_]") then return nil end
+  local bits, out = {}, {}
+  for i = 1, #s do
+    local v = B64:find(s:sub(i, i), 1, true) - 1
+    for b = 5, 0, -1 do bits[#bits + 1] = math.floor(v / 2 ^ b) % 2 end
+  end
+  for i = 1, #bits - 7, 8 do
+    local byte = 0
+    for b = 0, 7 do byte = byte * 2 + bits[i + b] end
+    out[#out + 1] = string.char(byte)
+  end
+  return table.concat(out)
+end
+
+-- The claims of a JWT (its payload, read WITHOUT verifying the signature: they only say who
+-- signed in, for whoami; nothing is decided on them), or nil for an opaque token.
+local function jwt_claims(token)
+  local payload = type(token) == "string" and token:match("^[%w%-_]+%.([%w%-_]+)%.[%w%-_]*$")
+  local json = payload and base64url_decode(payload)
+  local ok, claims = pcall(cjson.decode, json or "")
+  if ok and type(claims) == "table" then return claims end
+end
+
+-- The account a token answer signed in: { username = UPN, tenant_id = tid } from its ID token
+-- (an openid sign-in), else from its access token's claims; nil when neither says.
+local function account_of(answer)
+  local claims = jwt_claims(answer.id_token) or jwt_claims(answer.access_token)
+  if not claims then return nil end
+  local function text(v) return type(v) == "string" and v or nil end
+  local account = { username = text(claims.preferred_username) or text(claims.upn)
+    or text(claims.unique_name), tenant_id = text(claims.tid) }
+  if account.username or account.tenant_id then return account end
+end
+
 -- state: { refresh_token, scope (v2 endpoint), access_token + expires_in (a first answer
--- already in hand), on_refresh_token (called with each new refresh token) }.
+-- already in hand), on_refresh_token (called with each new refresh token and the account
+-- its answer names) }.
 local function token_function(opts, state)
   check(opts, "tenant", true)
   check(opts, "client_id", true)
@@ -126,7 +167,7 @@ local function token_function(opts, state)
     end
     if type(answer.refresh_token) == "string" and answer.refresh_token ~= "" then
       state.refresh_token = answer.refresh_token -- rotated: the old one may be revoked
-      if state.on_refresh_token then state.on_refresh_token(answer.refresh_token) end
+      if state.on_refresh_token then state.on_refresh_token(answer.refresh_token, account_of(answer)) end
     end
     -- expires_in: "3600" from the v1 endpoint, a number elsewhere; the client
     -- reads both and asks again 5 minutes before expiry
@@ -134,23 +175,39 @@ local function token_function(opts, state)
   end
 end
 
+-- resource (the v1 endpoint) or scope (the v2 endpoint), not both: the audience asked for.
+local function check_audience(opts, name)
+  check(opts, "resource", false)
+  check(opts, "scope", false)
+  if opts.resource and opts.scope then
+    error(("bad argument #1 to '%s' (resource or scope, not both)"):format(name), 3)
+  end
+end
+
 --- The refresh-token grant of the Secure Application Model:
--- { tenant, client_id, client_secret?, refresh_token, authority?, allow_http? } + HTTP options.
+-- { tenant, client_id, client_secret?, refresh_token, resource? or scope?, authority?,
+-- allow_http? } + HTTP options. `resource` (default M.RESOURCE, the Referrals API; M.WEBHOOK_RESOURCE
+-- for the webhook registration API) asks the v1 endpoint for that audience; `scope` (e.g.
+-- `M.WEBHOOK_RESOURCE .. "/.default offline_access"`) asks the v2 endpoint instead. One
+-- refresh token serves both audiences.
 -- An http:// authority raises unless allow_http = true: the form holds secrets.
 function M.refresh_token(opts)
   if type(opts) ~= "table" then error("bad argument #1 to 'refresh_token' (table expected)", 2) end
   check(opts, "refresh_token", true)
-  return token_function(opts, { refresh_token = opts.refresh_token })
+  check_audience(opts, "refresh_token")
+  return token_function(opts, { refresh_token = opts.refresh_token, scope = opts.scope })
 end
 
 --- The documented ROPC request (grant_type=password, scope=openid):
--- { tenant, client_id, client_secret?, username, password, authority?, allow_http? } + HTTP
--- options. An http:// authority raises unless allow_http = true: the form holds the password.
+-- { tenant, client_id, client_secret?, username, password, resource?, authority?,
+-- allow_http? } + HTTP options; `resource` as for @{refresh_token} (default the Referrals API).
+-- An http:// authority raises unless allow_http = true: the form holds the password.
 -- Once the endpoint returns a refresh token, later requests use it instead of the password.
 function M.password(opts)
   if type(opts) ~= "table" then error("bad argument #1 to 'password' (table expected)", 2) end
   check(opts, "username", true)
   check(opts, "password", true)
+  check(opts, "resource", false)
   local copy = {}
   for k, v in pairs(opts) do copy[k] = v end
   copy.refresh_token = nil
@@ -181,7 +238,8 @@ local DEVICE_FAILURES = {
 -- (refreshed with the refresh token it received; rotated ones are kept), or nil, err.
 -- opts: { tenant, client_id, scope? or resource? (default the Referrals API),
 -- prompt = function(info) (info.verification_uri, info.user_code, info.message,
--- info.expires_in), on_refresh_token = function(rt)?, authority? } + HTTP options.
+-- info.expires_in), on_refresh_token = function(rt, account)? (account: { username, tenant_id }
+-- from the ID token, or nil), authority? } + HTTP options.
 function M.device_code(opts)
   if type(opts) ~= "table" then error("bad argument #1 to 'device_code' (table expected)", 2) end
   check(opts, "tenant", true)
@@ -228,7 +286,7 @@ function M.device_code(opts)
         access_token = answer.access_token, expires_in = answer.expires_in,
         on_refresh_token = opts.on_refresh_token }
       if state.on_refresh_token and type(answer.refresh_token) == "string" then
-        state.on_refresh_token(answer.refresh_token)
+        state.on_refresh_token(answer.refresh_token, account_of(answer))
       end
       return token_function(opts, state)
     elseif answer.error == "slow_down" then
@@ -241,45 +299,7 @@ function M.device_code(opts)
   end
 end
 
--- base64url (RFC 4648 section 5), unpadded as in a JWT; nil for other text.
-local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-local cjson_decode = require("cjson").decode
-
-local function base64url_decode(s)
-  if s:find("[^%w%-_]") then return nil end
-  local bits, out = {}, {}
-  for i = 1, #s do
-    local v = B64:find(s:sub(i, i), 1, true) - 1
-    for b = 5, 0, -1 do bits[#bits + 1] = math.floor(v / 2 ^ b) % 2 end
-  end
-  for i = 1, #bits - 7, 8 do
-    local byte = 0
-    for b = 0, 7 do byte = byte * 2 + bits[i + b] end
-    out[#out + 1] = string.char(byte)
-  end
-  return table.concat(out)
-end
-
---- What a 401 means for this token's audience: its `aud` claim (read from the JWT payload
--- without verifying it; nil when the token is no JWT) compared with the audience the API
--- needs. Returns a sentence naming the right audience, or nil. Never quotes the token.
-function M.audience_hint(token, needed)
-  local payload = type(token) == "string" and token:match("^[%w%-_]+%.([%w%-_]+)%.[%w%-_]*$")
-  local json = payload and base64url_decode(payload)
-  local ok, claims = pcall(cjson_decode, json or "")
-  if not ok or type(claims) ~= "table" or type(claims.aud) ~= "string" then return nil end
-  needed = needed or M.RESOURCE
-  if claims.aud:gsub("/$", "") == needed then
-    return "the token's audience is " .. needed .. ", the one this API needs (it may have expired"
-      .. " or lack the permission)"
-  end
-  return "the token's audience is " .. claims.aud .. ", but this API needs " .. needed
-    .. " (ask for that resource, e.g. --resource " .. needed .. ")"
-end
-
 -- ---- the token cache ----
-
-local cjson = require "cjson"
 
 -- The default cache file: $XDG_CONFIG_HOME/referrals/tokens.json, or ~/.config/referrals/.
 local function default_cache_path()
@@ -357,7 +377,7 @@ function Cache:get(tenant, client_id, audience)
   return nil
 end
 
---- Stores a refresh token (account: optional { upn, tenant_id } to show later).
+--- Stores a refresh token (account: optional { username, tenant_id } to show later).
 function Cache:put(tenant, client_id, audience, refresh_token, account)
   local entries, err = self:load()
   if not entries then return nil, err end
@@ -399,8 +419,8 @@ function Cache:token(opts)
   end
   local _, entry = self:get(opts.tenant, opts.client_id, audience)
   return token_function(opts, { scope = audience .. "/.default offline_access openid profile",
-    refresh_token = rt, on_refresh_token = function(new)
-      self:put(opts.tenant, opts.client_id, audience, new, entry and entry.account)
+    refresh_token = rt, on_refresh_token = function(new, account)
+      self:put(opts.tenant, opts.client_id, audience, new, account or entry and entry.account)
     end })
 end
 

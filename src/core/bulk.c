@@ -158,8 +158,8 @@ static int conclude(run *r, slot *s, int rc, referrals_error *err) {
   void *obj = NULL;
   referrals_arena_reset(s->arena);
   if (rc == REFERRALS_OK)
-    rc = referrals_client_answer(&s->x.rq, referrals_http_response(s->http),
-                                 &referrals_type_referral, create, s->arena, &obj, err);
+    rc = referrals_client_answer(&s->x.rq, s->http, &referrals_type_referral, create, s->arena,
+                                 &obj, err);
   if (rc != REFERRALS_OK && err->in_doubt && create) {
     referrals_referral *found = NULL;
     r->p->index = (long)s->item;

@@ -159,11 +159,17 @@ static int answer(const referrals_response *r, const referrals_type *t, int body
   return rc;
 }
 
-int referrals_client_answer(const referrals_request *rq, const referrals_response *r,
+int referrals_client_answer(const referrals_request *rq, const referrals_http *h,
                             const referrals_type *t, int body_optional, referrals_arena *a,
                             void **out, referrals_error *err) {
+  const referrals_response *r = referrals_http_response(h);
   int attempts = err->attempts;
   int rc = answer(r, t, body_optional, a, out, err);
+  if (rc != REFERRALS_OK && r->status == 401) {
+    size_t len = 0;
+    const char *token = referrals_http_token(h, &len);
+    referrals_explain_unauthorized(err, token, len, REFERRALS_AUDIENCE);
+  }
   if (rc != REFERRALS_OK) {
     /* Worth trying again only where the retry rules allow it: a 2xx that does not read was
      * processed, so never (issue 4: never risk a duplicate). */
@@ -181,8 +187,7 @@ static int exchange(referrals_client *c, const referrals_request *rq, const refe
   *out = NULL;
   int rc = referrals_pipeline_run(&c->pipeline, c, c->http, rq, err);
   if (rc != REFERRALS_OK) return rc;
-  return referrals_client_answer(rq, referrals_http_response(c->http), t, body_optional, a, out,
-                                 err);
+  return referrals_client_answer(rq, c->http, t, body_optional, a, out, err);
 }
 
 int referrals_client_item_url(const referrals_client *c, referrals_buffer *url, const char *id,

@@ -381,6 +381,12 @@ int referrals_http_set_token(referrals_http *h, const char *token, size_t len,
   return REFERRALS_OK;
 }
 
+const char *referrals_http_token(const referrals_http *h, size_t *len) {
+  if (!h->authorization) return NULL;
+  *len = h->authorization_len - 1 - (sizeof AUTHORIZATION_NAME - 1);
+  return h->authorization + sizeof AUTHORIZATION_NAME - 1;
+}
+
 int referrals_http_share_token(referrals_http *dst, const referrals_http *src,
                                referrals_error *err) {
   if (!src->authorization) return REFERRALS_OK;

@@ -34,6 +34,8 @@ int referrals_http_set_token(referrals_http *h, const char *token, size_t len,
  * whatever its status; transport failures are REFERRALS_E_TRANSPORT. */
 int referrals_http_perform(referrals_http *h, const referrals_request *rq, referrals_error *err);
 const referrals_response *referrals_http_response(const referrals_http *h);
+/* The bearer token the handle sends (*len its length), or NULL when none is set. */
+const char *referrals_http_token(const referrals_http *h, size_t *len);
 /* How the last perform failed (REFERRALS_FAIL_NONE when an answer arrived). */
 referrals_failure referrals_http_failure(const referrals_http *h);
 /* The header lines of the last request as sent, the Authorization value shown as
@@ -93,9 +95,17 @@ int referrals_client_item_url(const referrals_client *c, referrals_buffer *url, 
 /* What the answer r to rq means: a 2xx body decoded as a t into *out (an empty one is fine
  * when body_optional, *out NULL), any other status the error record (spec §5), with
  * retryable as the retry rules say (err->attempts kept). */
-int referrals_client_answer(const referrals_request *rq, const referrals_response *r,
+int referrals_client_answer(const referrals_request *rq, const referrals_http *h,
                             const referrals_type *t, int body_optional, referrals_arena *a,
                             void **out, referrals_error *err);
+
+/* The `aud` claim of a JWT token[0..len), read without verifying it, terminal-safe into
+ * out (cut to size): 1 when there is one (token_audience.c). */
+int referrals_token_audience(const char *token, size_t len, char *out, size_t size);
+/* After a 401: err->needed_audience is needed, err->audience the token's (when it is a JWT),
+ * and the message says whether they match and names the one needed. */
+void referrals_explain_unauthorized(referrals_error *err, const char *token, size_t len,
+                                    const char *needed);
 
 /* ---- pipeline.c: token -> retry/deadline -> log -> transport (issues 4, 12) ------------ */
 

@@ -35,6 +35,8 @@ int referrals_push_error(lua_State *L, const referrals_error *err) {
   set_string(L, "request_id", err->request_id);
   set_string(L, "value", err->value);
   set_string(L, "raw_message", err->raw_message);
+  set_string(L, "needed_audience", err->needed_audience);
+  set_string(L, "audience", err->audience);
   if (err->position >= 0) set_integer(L, "position", err->position);
   if (err->status) set_integer(L, "status", err->status);
   if (err->retry_after >= 0) set_number(L, "retry_after", err->retry_after);

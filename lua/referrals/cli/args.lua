@@ -85,7 +85,7 @@ M.commands = {
   { name = "logout", usage = "logout", args = { n = 0 }, offline = true,
     summary = "forget the cached tokens" },
   { name = "whoami", usage = "whoami", args = { n = 0 }, offline = true,
-    summary = "print the signed-in tenant, client and audiences (never a token)" },
+    summary = "print the signed-in account (UPN), its tenant, the client and audiences (never a token)" },
 }
 for _, c in ipairs(M.commands) do M.commands[c.name] = c end
 

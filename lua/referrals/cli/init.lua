@@ -133,7 +133,7 @@ local function new_client(options)
   if not ok then -- a refused option raises "bad argument #1 to 'new' (option 'base_url': ...)"
     return nil, usage_error("%s", (tostring(client):gsub("^.-%((.*)%)$", "%1")))
   end
-  return client, nil, type(token) == "string" and token or nil -- the token: for a 401's hint
+  return client
 end
 
 -- A referral (or the true of an update answered 204) on stdout; nil, err when the answer
@@ -405,14 +405,16 @@ function commands.login(_, _, options)
   local opts = auth_options(tenant, client_id)
   local saved, save_err = true, nil
   opts.prompt = function(info) io.stderr:write(info.message, "\n") io.stderr:flush() end
-  opts.on_refresh_token = function(rt)
-    saved, save_err = cache:put(tenant, client_id, referrals.auth.RESOURCE, rt,
-      { tenant = tenant })
+  local who
+  opts.on_refresh_token = function(rt, account)
+    who = account
+    saved, save_err = cache:put(tenant, client_id, referrals.auth.RESOURCE, rt, account)
   end
   local fn, err = referrals.auth.device_code(opts)
   if not fn then return nil, err end
   if not saved then return nil, save_err end
-  io.stderr:write("Signed in to ", tenant, "; the refresh token is in ", cache.path, "\n")
+  io.stderr:write("Signed in to ", tenant, who and who.username and " as " .. output.safe(who.username)
+    or "", "; the refresh token is in ", cache.path, "\n")
   return true
 end
 
@@ -430,7 +432,10 @@ function commands.whoami()
   if not entries[1] then return nil, usage_error("not signed in (run referrals login)") end
   local out = {}
   for _, e in ipairs(entries) do
-    out[#out + 1] = { tenant = e.tenant, client_id = e.client_id,
+    local account = type(e.account) == "table" and e.account or {}
+    -- the account and its tenant id as the ID token named them at login (no token kept)
+    out[#out + 1] = { account = account.username, tenant_id = account.tenant_id,
+      tenant = e.tenant, client_id = e.client_id,
       audiences = { referrals.auth.RESOURCE, referrals.auth.WEBHOOK_RESOURCE } }
   end
   return output.print(out)
@@ -451,13 +456,11 @@ local function main(argv)
   elseif not parsed.command then
     err = usage_error("no command (see referrals --help)")
   else
-    local client, token
-    if not parsed.command.offline then client, err, token = new_client(parsed.options) end
+    local client
+    if not parsed.command.offline then client, err = new_client(parsed.options) end
     if client or parsed.command.offline then
+      -- a 401's error names the token's audience and the one needed (the library says it)
       ok, err = commands[parsed.command.name](client, parsed.args, parsed.options)
-      local hint = not ok and type(err) == "table" and err.status == 401
-        and referrals.auth.audience_hint(token)
-      if hint then err.message = tostring(err.message) .. "; " .. hint end
       if client then client:close() end
     end
   end
