@@ -98,6 +98,30 @@ describe("client:changes", function()
       assert.equal(T3 .. ";" .. id(5), mark2)
     end)
 
+  it("keeps ids of any bytes in the watermark", function()
+    server.control("POST", "referrals", cjson.encode { id = "a;b", updatedDateTime = T2 })
+    server.control("POST", "referrals", cjson.encode { id = "c%d", updatedDateTime = T2 })
+    local first, mark = client:changes(T1, { limit = 1 })
+    assert.same({ "a;b" }, ids_of(first))
+    assert.equal(T2 .. ";a%3Bb", mark)
+    local rest, mark2 = client:changes(mark)
+    assert.same({ "c%d" }, ids_of(rest))
+    assert.equal(T2 .. ";a%3Bb;c%25d", mark2)
+  end)
+
+  it("refuses a listing that did not honour the filter or the order", function()
+    server.faults { status = 200, content_type = "application/json",
+      body = cjson.encode { value = { { id = id(1), updatedDateTime = "2019-01-01T00:00:00Z" } } } }
+    local list, err = client:changes(T1)
+    assert.is_nil(list)
+    assert.same({ "json", "changes", id(1) }, { err.category, err.code, err.value })
+    server.faults { status = 200, content_type = "application/json",
+      body = cjson.encode { value = { { id = id(1) } } } }
+    list, err = client:changes(T1)
+    assert.is_nil(list)
+    assert.same({ "json", "changes" }, { err.category, err.code })
+  end)
+
   it("follows the next link over pages of referrals already returned at one instant", function()
     for n = 1, 7 do seed(n, T2) end
     local list, mark = client:changes(T1)
@@ -145,7 +169,8 @@ describe("client:changes", function()
 
   it("refuses a since that names no instant with nil, err, and a wrong type by raising", function()
     for _, bad in ipairs { "yesterday", "2026-02-30T00:00:00Z", "2026-12-02T24:00:00Z",
-      "2026-12-02T10:00:00", "2026-12-02T10:00:00Z;../x", 0 / 0, 1e300 } do
+      "2026-12-02T10:00:00", "2026-12-02T10:00:00Z;../x", "2026-12-02T10:00:00Z;",
+      "2026-12-02T10:00:00Z;%zz", "2026-12-02T10:00:00Z;a%2", 0 / 0, 1e300 } do
       local list, err = client:changes(bad)
       assert.is_nil(list)
       assert.equal("validation", err.category)

@@ -22,23 +22,9 @@
 -- tick than a page holds.
 -- @submodule referrals
 local core = require "referrals.core"
+local helpers = require "referrals.client"
 
-local Client = core.Client
-
-local function check_self(self, name)
-  local mt = type(self) == "userdata" and getmetatable(self)
-  if not (type(mt) == "table" and mt.__index == Client) then
-    error(("calling '%s' on bad self (referrals.Client expected, got %s)"):format(name, type(self)), 3)
-  end
-end
-
-local function bad_argument(n, name, expected, value)
-  error(("bad argument #%d to '%s' (%s expected, got %s)"):format(n, name, expected, type(value)), 3)
-end
-
-local function validation_error(code, field, message)
-  return core.error { category = "validation", code = code, field = field, message = message }
-end
+local Client, check_arg, check_self = core.Client, helpers.check_arg, helpers.check_self
 
 -- ---- instants: RFC 3339 text or epoch seconds <-> a key that sorts as text ----
 
@@ -121,7 +107,19 @@ end
 
 -- ---- the watermark ----
 
-local ID = "^[%w%-]+$" -- the ids the service gives: GUIDs
+-- An id in the watermark: percent-encoded beyond the unreserved bytes, so that no id (they
+-- are GUIDs, but the API does not promise it) can hold the ";" between them.
+local function encode_id(id)
+  return (id:gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
+end
+
+local function decode_id(text)
+  if text == "" or text:find("[^%w%-%._~%%]") or text:find("%%%X") or text:find("%%%x%X")
+    or text:find("%%.?$") then
+    return nil
+  end
+  return (text:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
 
 -- since -> { at = key, seen = { [id] = true } | nil }; nil, err for text naming no instant.
 local function read_since(since)
@@ -133,23 +131,24 @@ local function read_since(since)
     instant = instant_of_text(text)
     if instant and rest ~= "" then
       ids = {}
-      for id in (rest .. ";"):sub(2):gmatch("([^;]*);") do
-        if not id:find(ID) then instant = nil break end
+      for text in (rest .. ";"):sub(2):gmatch("([^;]*);") do
+        local id = decode_id(text)
+        if not id then instant = nil break end
         ids[id] = true
       end
     end
   end
   if not instant then
-    return nil, validation_error("since", "since", "since: an RFC 3339 datetime (e.g. "
-      .. "2026-12-02T14:00:00Z), epoch seconds within the years 0001-9999, or a watermark "
-      .. "client:changes returned expected")
+    return nil, core.error { category = "validation", code = "since", field = "since",
+      message = "since: an RFC 3339 datetime (e.g. 2026-12-02T14:00:00Z), epoch seconds within "
+        .. "the years 0001-9999, or a watermark client:changes returned expected" }
   end
   return { at = key_of(instant), seen = ids }
 end
 
 local function watermark_of(cursor)
   local ids = {}
-  for id in pairs(cursor.seen or {}) do ids[#ids + 1] = id end
+  for id in pairs(cursor.seen or {}) do ids[#ids + 1] = encode_id(id) end
   table.sort(ids)
   return literal_of(cursor.at) .. (ids[1] and ";" .. table.concat(ids, ";") or "")
 end
@@ -170,9 +169,9 @@ local function take(cursor, r, out)
   local key = key_of(instant)
   if key < cursor.at or (key == cursor.at and not cursor.seen) then
     return nil, core.error { category = "json", code = "changes", field = "updatedDateTime",
-      message = ("the service listed referral %s updated at %s, before the watermark %s: the "
-        .. "$filter or $orderby on updatedDateTime was not honoured"):format(r.id,
-        r.updatedDateTime, literal_of(cursor.at)) }
+      value = r.id, message = ("the service listed a referral (its id is in err.value) updated "
+        .. "before the watermark %s: the $filter or $orderby on updatedDateTime was not "
+        .. "honoured"):format(literal_of(cursor.at)) }
   end
   if key == cursor.at and cursor.seen[r.id] then return "seen" end
   out[#out + 1] = r
@@ -201,10 +200,9 @@ end
 -- @usage local changed, mark = assert(client:changes(saved_mark or os.time() - 86400))
 function Client:changes(since, opts)
   check_self(self, "changes")
-  if type(since) ~= "string" and type(since) ~= "number" then
-    bad_argument(1, "changes", "RFC 3339 datetime, epoch seconds or watermark", since)
-  end
-  if opts ~= nil and type(opts) ~= "table" then bad_argument(2, "changes", "table or nil", opts) end
+  check_arg(type(since) == "string" or type(since) == "number", 1, "changes",
+    "RFC 3339 datetime, epoch seconds or watermark", since)
+  check_arg(opts == nil or type(opts) == "table", 2, "changes", "table or nil", opts)
   local limit = opts and opts.limit
   if limit ~= nil and not (type(limit) == "number" and limit >= 1 and limit == math.floor(limit)) then
     error("bad argument #2 to 'changes' (limit: a whole number >= 1 expected)", 2)
@@ -245,16 +243,13 @@ end
 -- @usage local event = assert(verifier:verify(request)); local ref = client:event_referral(event)
 function Client:event_referral(event)
   check_self(self, "event_referral")
-  if type(event) ~= "table" then bad_argument(1, "event_referral", "table (a verified event)", event) end
+  check_arg(type(event) == "table", 1, "event_referral", "table (a verified event)", event)
   local id = event.referralId
   if id == nil then
     return nil, core.error { category = "validation", code = "event", field = "referralId",
       value = event.EventName, message = "the event names no referral (its EventName is in err.value)" }
   end
-  if type(id) ~= "string" then
-    error(("bad argument #1 to 'event_referral' (referralId: string expected, got %s)")
-      :format(type(id)), 2)
-  end
+  check_arg(type(id) == "string", 1, "event_referral", "referralId: string", id)
   return self:get(id)
 end
 

@@ -295,4 +295,5 @@ function Client:create_shared(ref, opts)
   return mine, other
 end
 
-return { Client = Client, writable = writable }
+-- check_arg and check_self: for the other files that add methods (changes.lua)
+return { Client = Client, writable = writable, check_arg = check_arg, check_self = check_self }
