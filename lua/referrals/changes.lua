@@ -127,12 +127,12 @@ local function read_since(since)
   if type(since) == "number" then
     instant = instant_of_number(since)
   else
-    local text, rest = since:match("^([^;]*)(.*)$")
-    instant = instant_of_text(text)
+    local datetime, rest = since:match("^([^;]*)(.*)$")
+    instant = instant_of_text(datetime)
     if instant and rest ~= "" then
       ids = {}
-      for text in (rest .. ";"):sub(2):gmatch("([^;]*);") do
-        local id = decode_id(text)
+      for encoded in (rest .. ";"):sub(2):gmatch("([^;]*);") do
+        local id = decode_id(encoded)
         if not id then instant = nil break end
         ids[id] = true
       end
