@@ -194,7 +194,8 @@ end
 -- @tparam[opt] table opts `limit` (the most referrals to return; the watermark then points
 -- after the last one returned, so the next call goes on from there)
 -- @treturn[1] table the referrals, oldest change first
--- @treturn[1] string the watermark to pass next time (`since` itself when nothing changed)
+-- @treturn[1] string the watermark to pass next time (when nothing changed, `since`
+-- again, its instant written in UTC)
 -- @return[2] nil
 -- @treturn[2] Error err (code `since` for a since that names no instant)
 -- @usage local changed, mark = assert(client:changes(saved_mark or os.time() - 86400))
