@@ -408,8 +408,9 @@ void api_handle(struct server *srv, const struct request *req, struct reply *r)
             reply_method_not_allowed(r, m, "GET, PATCH, PUT");
         free(id);
     } else if (strncmp(req->path, "/webhooks/", 10) == 0) {
-        /* Partner Center's webhook registration API (issue 14), on the same token check */
-        if (auth_ok(srv, req, r) && !registration_handle(srv, req, r))
+        /* Partner Center's webhook registration API (issue 14); its bearer token, of its
+         * own audience, is checked before any handler (tokens_authorize) */
+        if (!registration_handle(srv, req, r))
             reply_error(r, 404, "itemNotFound", NULL, "No resource at %s", req->path);
     } else if (is_tenant_path(req->path, "/oauth2/token") ||
                is_tenant_path(req->path, "/oauth2/v2.0/token")) {

@@ -34,8 +34,10 @@ extern "C" {
 #endif
 
 #define REFERRALS_DEFAULT_BASE_URL "https://api.partner.microsoft.com" /* spec §1 */
-/* The token audience the Referrals API needs, whatever the base URL (spec §4). */
+/* The token audiences the two APIs need, whatever the base URL (spec §4): the Referrals API,
+ * and the webhook registration API (paths under /webhooks/). */
 #define REFERRALS_AUDIENCE "https://api.partner.microsoft.com"
+#define REFERRALS_WEBHOOK_AUDIENCE "https://api.partnercenter.microsoft.com"
 
 typedef enum referrals_http_version {
   REFERRALS_HTTP_1_1 = 0, /* the default: measured faster than HTTP/2 for sequential calls */

@@ -215,6 +215,13 @@ describe("referrals.auth for either audience", function()
     assert.equal(401, status)
     assert.truthy(body:find("this API needs " .. PARTNER_CENTER, 1, true))
     assert.is_not.equal(401, (get_with(for_registration, "/webhooks/v1/registration")))
+    -- the registration client's 401 names its own audience
+    local hooks = referrals.webhooks.new { token = for_referrals, base_url = server.base_url,
+      retries = 0 }
+    local got, err = hooks:get()
+    assert.is_nil(got)
+    assert.same({ 401, PARTNER_CENTER, REFERRALS }, { err.status, err.needed_audience, err.audience })
+    assert.truthy(err.message:find("but this API needs " .. PARTNER_CENTER, 1, true))
   end)
 
   it("refuses resource and scope together", function()

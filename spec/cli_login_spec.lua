@@ -137,6 +137,20 @@ describe("a 401", function()
     assert.is_nil(err:find(token, 1, true))
   end)
 
+  it("webhook commands name the registration API's audience", function()
+    local token = jwt { aud = "https://api.partner.microsoft.com" }
+    local out = os.tmpname()
+    local ok = os.execute(("env REFERRALS_WEBHOOK_TOKEN=%s REFERRALS_WEBHOOK_BASE_URL=%s LUA_PATH=%s"
+      .. " LUA_CPATH=%s %s bin/referrals webhook show --retries 0 >/dev/null 2>%s"):format(
+      quote(token), quote(server.base_url), quote(package.path), quote(package.cpath), quote(LUA), out))
+    local err = slurp(out)
+    os.remove(out)
+    assert.is_false(ok == true or ok == 0)
+    assert.truthy(err:find("the token's audience is https://api.partner.microsoft.com, but this "
+      .. "API needs https://api.partnercenter.microsoft.com", 1, true))
+    assert.is_nil(err:find(token, 1, true))
+  end)
+
   it("says the audience is right when it is, and says nothing of an opaque token", function()
     local _, err = list_with(jwt { aud = "https://api.partner.microsoft.com" })
     assert.truthy(err:find("the one this API needs", 1, true))

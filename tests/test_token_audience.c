@@ -73,8 +73,18 @@ static void test_explain(void) {
   CHECK_STR(err.audience, "", "no token at all: nothing");
 }
 
+static void test_needed(void) {
+  CHECK_STR(referrals_audience_for_url("https://api.partner.microsoft.com/v1.0/engagements/referrals"),
+            REFERRALS_AUDIENCE, "the Referrals API's");
+  CHECK_STR(referrals_audience_for_url("http://127.0.0.1:8080/webhooks/v1/registration"),
+            REFERRALS_WEBHOOK_AUDIENCE, "the webhook registration API's, whatever the host");
+  CHECK_STR(referrals_audience_for_url("https://h/v1.0/webhooks/x"), REFERRALS_AUDIENCE,
+            "only a path that starts with /webhooks/");
+}
+
 int main(void) {
   test_audience();
+  test_needed();
   test_explain();
   return tap_done();
 }

@@ -168,7 +168,7 @@ int referrals_client_answer(const referrals_request *rq, const referrals_http *h
   if (rc != REFERRALS_OK && r->status == 401) {
     size_t len = 0;
     const char *token = referrals_http_token(h, &len);
-    referrals_explain_unauthorized(err, token, len, REFERRALS_AUDIENCE);
+    referrals_explain_unauthorized(err, token, len, referrals_audience_for_url(rq->url));
   }
   if (rc != REFERRALS_OK) {
     /* Worth trying again only where the retry rules allow it: a 2xx that does not read was

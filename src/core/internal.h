@@ -102,6 +102,9 @@ int referrals_client_answer(const referrals_request *rq, const referrals_http *h
 /* The `aud` claim of a JWT token[0..len), read without verifying it, terminal-safe into
  * out (cut to size): 1 when there is one (token_audience.c). */
 int referrals_token_audience(const char *token, size_t len, char *out, size_t size);
+/* The audience the API of url needs: REFERRALS_WEBHOOK_AUDIENCE for a path under
+ * /webhooks/, else REFERRALS_AUDIENCE. */
+const char *referrals_audience_for_url(const char *url);
 /* After a 401: err->needed_audience is needed, err->audience the token's (when it is a JWT),
  * and the message says whether they match and names the one needed. */
 void referrals_explain_unauthorized(referrals_error *err, const char *token, size_t len,

@@ -89,6 +89,13 @@ int referrals_token_audience(const char *token, size_t len, char *out, size_t si
   return found;
 }
 
+const char *referrals_audience_for_url(const char *url) {
+  const char *host = url ? strstr(url, "://") : NULL;
+  const char *path = host ? strchr(host + 3, '/') : NULL;
+  return path && strncmp(path, "/webhooks/", 10) == 0 ? REFERRALS_WEBHOOK_AUDIENCE
+                                                      : REFERRALS_AUDIENCE;
+}
+
 /* Whether two audiences are the same, one trailing slash aside (Entra writes both). */
 static int same_audience(const char *a, const char *b) {
   size_t la = strlen(a), lb = strlen(b);

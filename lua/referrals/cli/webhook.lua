@@ -190,13 +190,10 @@ function M.run(argv, options, cli)
   if not ok then -- a refused option raises "bad argument #1 to 'new' (option 'base_url': ...)"
     return nil, usage_error("%s", (tostring(hooks):gsub("^.-%((.*)%)$", "%1")))
   end
+  -- a 401's error names the token's audience and the one needed (the library says it)
   local done
   done, err = sub.run(hooks, rest, options, cli)
   hooks:close()
-  local hint = not done and type(err) == "table" and err.status == 401
-    and referrals.auth.audience_hint(type(token) == "string" and token or nil,
-      referrals.webhooks.RESOURCE)
-  if hint then err.message = tostring(err.message) .. "; " .. hint end
   return done, err
 end
 
