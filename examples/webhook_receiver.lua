@@ -55,9 +55,10 @@ local function answer(stream, status)
   stream:write_headers(headers, true)
 end
 
--- The referral an event names, read from the API (never from the event's ResourceUri).
+-- The referral an event names, read from the API (client:event_referral: from the client's own
+-- base URL, never from the event's ResourceUri).
 local function show_referral(event)
-  local ref, err = client:get(event.referralId)
+  local ref, err = client:event_referral(event)
   if not ref then
     say(("%s %s: cannot read it: %s"):format(event.EventName, event.referralId, tostring(err)))
     return
