@@ -1,8 +1,8 @@
 /*
  * fuzz_error_body.c: libFuzzer target for the API error-body parser (json_error_body.c, spec §5).
- * Any body either is the API's error JSON -- then the record holds a non-empty code and
- * NUL-terminated, terminal-safe texts that fit their fields -- or is refused, leaving the record
- * untouched.
+ * Any body either is an API's error JSON -- then the record holds a non-empty code or, for a
+ * throttled answer that has none, a non-empty message, and NUL-terminated, terminal-safe texts
+ * that fit their fields -- or is refused, leaving the record untouched.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   referrals_error err;
   referrals_error_clear(&err);
   if (referrals_api_error_parse((const char *)data, size, &err)) {
-    if (err.category != REFERRALS_E_API || !err.code[0]) abort();
+    if (err.category != REFERRALS_E_API || (!err.code[0] && !err.message[0])) abort();
     if (!terminated(err.code, sizeof err.code) || !terminated(err.message, sizeof err.message) ||
         !terminated(err.target, sizeof err.target))
       abort();
