@@ -41,6 +41,15 @@ describe("referrals.auth.cache", function()
     assert.is_nil(tostring(cache):find("rt-1", 1, true))
   end)
 
+  it("creates the folders above it that are missing (a new account has no ~/.config)", function()
+    local path = dir .. "/home/.config/referrals/tokens.json"
+    local cache = referrals.auth.cache { path = path }
+    assert.is_true(cache:put("t", "c", referrals.auth.RESOURCE, "rt-1"))
+    assert.same({ "700", "700", "700", "600" }, { mode(dir .. "/home"), mode(dir .. "/home/.config"),
+      mode(dir .. "/home/.config/referrals"), mode(path) })
+    assert.is_true(cache:get("t", "c", referrals.auth.RESOURCE) == "rt-1")
+  end)
+
   it("writes a temporary file and renames it: a reader never sees half a file", function()
     local path = dir .. "/tokens.json"
     local cache = referrals.auth.cache { path = path }

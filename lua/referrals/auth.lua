@@ -352,8 +352,19 @@ function Cache:load()
   return doc
 end
 
+-- Makes folder and each missing folder above it, owner-only (0700, as the XDG base directory
+-- spec asks of $XDG_CONFIG_HOME): a new account has no ~/.config yet.
+local function make_private_dirs(folder)
+  local parent = folder:match("^(.+)/[^/]+$")
+  if parent and not file_mode(parent) then
+    local ok, err = make_private_dirs(parent)
+    if not ok then return nil, err end
+  end
+  return make_private_dir(folder)
+end
+
 function Cache:save(entries)
-  local ok, err = make_private_dir(self.folder)
+  local ok, err = make_private_dirs(self.folder)
   if not ok then return nil, cache_error("cache_write", err) end
   ok, err = check_private(self.folder, "folder")
   if not ok then return nil, err end
