@@ -76,12 +76,14 @@ local function auth_options(tenant, client_id)
     allow_http = loopback and true or nil }
 end
 
--- The token function of the cached sign-in (the first one cached) for audience, or nil.
+-- The token function of the cached sign-in (the first one cached) for audience, or nil; nil,
+-- err when the cache is refused (readable by others, not JSON): the user must hear why.
 local function cached_token(audience)
   local ok, cache = pcall(referrals.auth.cache)
   if not ok then return nil end
-  local entries = cache:entries()
-  if not entries or not entries[1] then return nil end
+  local entries, err = cache:entries()
+  if not entries then return nil, err end
+  if not entries[1] then return nil end
   local opts = auth_options(entries[1].tenant, entries[1].client_id)
   opts.audience = audience
   return cache:token(opts)
