@@ -511,3 +511,32 @@ describe("the referrals command", function()
     end)
   end)
 end)
+
+describe("the referrals command over HTTPS with a private CA", function()
+  local KEYS = "tests/fixtures/webhook/"
+  local server
+
+  setup(function()
+    dir, remove_dir = helper.tempdir()
+    server = helper.start { "--token", TOKEN, "--cert", KEYS .. "server.pem", "--key", KEYS .. "server.key" }
+  end)
+  teardown(function()
+    server.stop()
+    remove_dir()
+  end)
+
+  it("trusts the CA of REFERRALS_CA_FILE, for the Referrals API and the registration API", function()
+    local env = { REFERRALS_TOKEN = TOKEN, REFERRALS_BASE_URL = server.base_url,
+      REFERRALS_WEBHOOK_TOKEN = TOKEN, REFERRALS_WEBHOOK_BASE_URL = server.base_url,
+      XDG_CONFIG_HOME = dir }
+    local refused = referrals({ "list", "--retries", "0" }, { env = env })
+    assert.are.equal(4, refused.code)
+    assert.truthy(refused.err:find("^referrals: transport error %(TLS%)"), refused.err)
+    env.REFERRALS_CA_FILE = KEYS .. "ca.pem"
+    local list = referrals({ "list" }, { env = env })
+    assert.same({ code = 0, out = "[]\n", err = "" }, list)
+    local show = referrals({ "webhook", "show" }, { env = env })
+    assert.are.equal(1, show.code)
+    assert.truthy(show.err:find("^referrals: api error %(itemNotFound%).*%[HTTP 404"), show.err)
+  end)
+end)

@@ -110,9 +110,10 @@ local function find_token(options, env_name, audience)
   return token
 end
 
--- The options of referrals.new that the global options give (timeout, retries, deadline).
+-- The options of referrals.new that the global options give (timeout, retries, deadline), and
+-- $REFERRALS_CA_FILE, a PEM bundle to trust (the bundled server's test CA, a company proxy's).
 local function client_settings(options)
-  local settings = {}
+  local settings = { ca_file = env("REFERRALS_CA_FILE") }
   for _, name in ipairs { "timeout", "retries", "deadline" } do
     if options[name] then
       settings[name] = tonumber(options[name])
