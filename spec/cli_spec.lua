@@ -104,12 +104,27 @@ describe("the referrals command", function()
     it("prints help for the program and for each command", function()
       local r = run { "--help" }
       assert.are.equal(0, r.code)
-      for _, c in ipairs { "create", "share", "get", "list", "update", "bulk", "validate" } do
+      for _, c in ipairs { "create", "share", "get", "list", "update", "bulk", "sync", "webhook",
+        "validate", "login", "logout", "whoami" } do
         assert.truthy(r.out:find("\n  " .. c .. " ", 1, true), c)
         local h = run { c, "--help" }
         assert.are.equal(0, h.code)
-        assert.truthy(h.out:find("^usage: referrals " .. c .. " "), c)
+        assert.truthy(h.out:find("^usage: referrals " .. c), c)
       end
+    end)
+
+    it("lists for login, logout and whoami only the options they use, and refuses the others", function()
+      for _, c in ipairs { "login", "logout", "whoami" } do
+        local h = run { c, "--help" }
+        assert.truthy(h.out:find("--json-errors", 1, true), c)
+        for _, o in ipairs { "--base-url", "--token-command", "--timeout", "--retries", "--deadline" } do
+          assert.is_nil(h.out:find("\n  " .. o .. " ", 1, true), c .. " " .. o)
+        end
+        local r = run { c, "--token-command", "true" }
+        assert.same({ code = 2, out = "",
+          err = "referrals: usage error (usage): unknown option '--token-command' (see referrals --help)\n" }, r)
+      end
+      assert.truthy(run({ "login", "--help" }).out:find("$REFERRALS_AUTHORITY", 1, true))
     end)
 
     it("exits 2 with one line on stderr on a usage error", function()

@@ -6,13 +6,18 @@ local webhook = require "referrals.cli.webhook"
 
 local M = {}
 
--- Options every command takes. A string value names the option's argument; true: a flag.
-local GLOBAL = {
-  { "base-url", "URL", "the API (default $REFERRALS_BASE_URL, else the Partner Center API)" },
-  { "token-command", "CMD", "run CMD and use what it prints as the token (default $REFERRALS_TOKEN)" },
+-- Options of every command that calls an API (all but login, logout, whoami). A string value
+-- names the option's argument; true: a flag.
+local API_OPTIONS = {
+  { "base-url", "URL", "the API (default $REFERRALS_BASE_URL, for webhook $REFERRALS_WEBHOOK_BASE_URL)" },
+  { "token-command", "CMD", "run CMD and use what it prints as the token (default $REFERRALS_TOKEN, "
+    .. "for webhook $REFERRALS_WEBHOOK_TOKEN)" },
   { "timeout", "S", "seconds one request may take (referrals.new's timeout)" },
   { "retries", "N", "how often a failed request is tried again (referrals.new's retries)" },
   { "deadline", "S", "seconds one command's call may take, retries included" },
+}
+-- Options every command takes.
+local COMMON_OPTIONS = {
   { "json-errors", true, "after the one-line error on stderr, write the error object as JSON" },
   { "help", true, "show this help" },
 }
@@ -23,7 +28,8 @@ local EXTRA = { "extra", "PATH", "send the member at PATH (e.g. details.solution
 
 --- The commands, in the order `referrals --help` lists them. `args`: how many positional
 -- arguments (`n` exactly, or `min` and more); `offline`: gets no referrals client (it needs
--- no token nor server, or makes its own client, as `webhook` does).
+-- no token nor server, or makes its own client, as `webhook` does); `no_api_options`: takes
+-- none of API_OPTIONS (the token cache's commands: they would be ignored).
 M.commands = {
   { name = "create", usage = "create FILE.json", args = { n = 1 },
     summary = "create a referral from FILE.json; prints the created referral",
@@ -79,12 +85,13 @@ M.commands = {
     summary = "sign in with a device code; keeps the refresh token in the token cache",
     details = "Prints a code and a page to open on stderr; sign in there (multi-factor works).\n"
       .. "The refresh token goes to $XDG_CONFIG_HOME/referrals/tokens.json (owner-only); later\n"
-      .. "commands use it when neither $REFERRALS_TOKEN nor --token-command is given.",
-    options = { { "tenant", "T", "your tenant (default $REFERRALS_TENANT, else organizations)" },
+      .. "commands use it when neither $REFERRALS_TOKEN nor --token-command is given.\n"
+      .. "$REFERRALS_AUTHORITY replaces https://login.microsoftonline.com (e.g. the bundled server).",
+    no_api_options = true, options = { { "tenant", "T", "your tenant (default $REFERRALS_TENANT, else organizations)" },
       { "client-id", "C", "your app registration's client id (default $REFERRALS_CLIENT_ID)" } } },
-  { name = "logout", usage = "logout", args = { n = 0 }, offline = true,
+  { name = "logout", usage = "logout", args = { n = 0 }, offline = true, no_api_options = true,
     summary = "forget the cached tokens" },
-  { name = "whoami", usage = "whoami", args = { n = 0 }, offline = true,
+  { name = "whoami", usage = "whoami", args = { n = 0 }, offline = true, no_api_options = true,
     summary = "print the signed-in account (UPN), its tenant, the client and audiences (never a token)" },
 }
 for _, c in ipairs(M.commands) do M.commands[c.name] = c end
@@ -122,17 +129,19 @@ function M.help(command)
     out[#out + 1] = "options:"
     out[#out + 1] = ("  %-22s %s"):format("--version", "print the version")
   end
-  option_lines(out, GLOBAL)
+  if not (command and command.no_api_options) then option_lines(out, API_OPTIONS) end
+  option_lines(out, COMMON_OPTIONS)
   out[#out + 1] = ""
-  out[#out + 1] = "The token comes from $REFERRALS_TOKEN, --token-command or `referrals login`, never"
-  out[#out + 1] = "from an argument"
-  out[#out + 1] = "(arguments show in ps). Output is JSON on stdout, indented on a terminal."
+  out[#out + 1] = "The token comes from $REFERRALS_TOKEN, --token-command or `referrals login`,"
+  out[#out + 1] = "never from an argument (arguments show in ps). $REFERRALS_CA_FILE: a PEM bundle"
+  out[#out + 1] = "to trust for the APIs' TLS. Output is JSON on stdout, indented on a terminal."
   out[#out + 1] = EXIT_CODES
   return table.concat(out, "\n") .. "\n"
 end
 
 local function find_option(command, name)
-  for _, list in ipairs { GLOBAL, command and command.options or {} } do
+  local api = not (command and command.no_api_options) and API_OPTIONS or {}
+  for _, list in ipairs { COMMON_OPTIONS, api, command and command.options or {} } do
     for _, o in ipairs(list) do
       if o[1] == name then return o end
     end
