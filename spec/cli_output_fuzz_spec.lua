@@ -105,4 +105,12 @@ describe("the CLI's output of decoded answers (fuzz loop)", function()
     local line = output.error_json(err)
     check_written(line, nil, "error")
   end)
+
+  it("writes / as it is (lua-cjson writes \\/), and a backslash before it stays a backslash", function()
+    local value = { url = "https://example.com/hook", odd = "a\\/b\\\\/c" }
+    assert.equal('{"odd":"a\\\\/b\\\\\\\\/c","url":"https://example.com/hook"}', output.json(value))
+    assert.same(value, cjson.decode(output.json(value)))
+    assert.same(value, cjson.decode(output.pretty(value)))
+    assert.is_nil(output.pretty { url = value.url }:find("\\/", 1, true))
+  end)
 end)

@@ -40,10 +40,13 @@ local function json_safe(text)
   end))
 end
 
+-- lua-cjson writes every / as \/ (Debian's 2.1.0 has no switch for it): legal JSON, but URLs
+-- read badly. Each / it writes follows its own escaping backslash (a backslash of the text is
+-- written \\), so dropping the backslash before each / gives the same JSON.
 local function generic(value)
   local ok, text = pcall(cjson.encode, value)
   if not ok then return nil, json_error(text) end
-  return text
+  return (text:gsub("\\/", "/"))
 end
 
 -- ---- indented output: a walk over the value, scalars written by lua-cjson ----------------
