@@ -19,6 +19,7 @@ Lua tables that mirror the Referral resource exactly as it travels on the wire; 
 dependencies = {
   "lua >= 5.1, < 5.5",
   "lua-cjson", -- the CLI's generic JSON (Debian: lua-cjson; --deps-mode=none takes the system's)
+  "luasystem", -- the wait between device-code polls (Debian: lua-system)
 }
 -- libcurl (and its headers) is found by CMake with pkg-config; on Debian:
 -- apt-get install libcurl4-openssl-dev
