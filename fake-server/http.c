@@ -335,6 +335,10 @@ static enum MHD_Result answer(struct server *srv, struct MHD_Connection *conn,
                    req.body, req.body_len);
         free(headers.items);
         fault = faults_take(srv->faults, method, req.raw_path);
+        /* --latency-ms: the time to a far service and back, before the request is handled
+         * (a client sees it as a round trip per request; a fault's delay comes on top) */
+        if (srv->opt->latency_ms)
+            delay(srv, srv->opt->latency_ms);
         if (fault && fault->delay_ms)
             delay(srv, fault->delay_ms);
     }

@@ -31,6 +31,7 @@ static const char usage[] =
     "  --token-lifetime S    lifetime of tokens from the token endpoint (default 3600)\n"
     "  --device-interval S   polling interval handed out with device codes (default 5)\n"
     "  --max-records N       request records kept for /_fake/requests (default 10000)\n"
+    "  --latency-ms N        answer every API request N ms late, as a far service (default 0)\n"
     "  --verbose             log one line per request to stderr\n"
     "  --help                show this help\n";
 
@@ -47,6 +48,7 @@ static const struct option_rule {
     {"--token-lifetime", NUMBER, offsetof(struct options, token_lifetime), 0, 100000000},
     {"--device-interval", NUMBER, offsetof(struct options, device_interval), 0, 3600},
     {"--max-records", NUMBER, offsetof(struct options, max_records), 1, 100000000},
+    {"--latency-ms", NUMBER, offsetof(struct options, latency_ms), 0, 600000},
     {"--port-file", TEXT, offsetof(struct options, port_file), 0, 0},
     {"--token", TEXT, offsetof(struct options, token), 0, 0},
     {"--cert", TEXT, offsetof(struct options, cert_file), 0, 0},

@@ -18,6 +18,7 @@ struct options {
     long token_lifetime;   /* seconds issued access tokens live */
     long device_interval;  /* seconds between device-code polls it asks for */
     long max_records;      /* request records kept */
+    long latency_ms;       /* every API answer waits this long (a service far away) */
     int verbose;           /* one line per request on stderr */
 };
 

@@ -347,3 +347,57 @@ describe("retries under faults", function()
     end)
   end)
 end)
+
+-- The server's --latency-ms (bench/latency.sh's far service). No clock is read: a request held
+-- by a latency far longer than the spec shows as in flight and not yet handled; a short one
+-- changes nothing in what is answered.
+describe("the fake server's --latency-ms", function()
+  local function create_in_background(server)
+    assert(helper.sh("env -u LD_PRELOAD curl -sS -X POST -H 'Authorization: Bearer " .. TOKEN ..
+      "' -H 'Content-Type: application/json' --data-binary " ..
+      helper.quote(fixtures.read("create-request.json")) .. " " ..
+      helper.quote(server.base_url .. COLLECTION) .. " &"))
+  end
+
+  it("holds an API request before handling it; the control API is not held", function()
+    local server = helper.start { "--token", TOKEN, "--latency-ms", "600000" }
+    create_in_background(server)
+    local stats
+    for _ = 1, 200 do
+      stats = server.control("GET", "stats")
+      if stats.in_flight == 1 then break end
+      os.execute("sleep 0.05")
+    end
+    -- recorded and waiting, not stored: the wait comes before the handling
+    assert.same({ 1, 1, 0 }, { stats.requests, stats.in_flight, stats.referrals })
+    server.stop() -- cuts the wait short
+  end)
+
+  it("answers as a server without it does", function()
+    local server = helper.start { "--token", TOKEN, "--latency-ms", "20" }
+    local client = referrals.new { token = TOKEN, base_url = server.base_url }
+    local created = assert(client:create(documented()))
+    local got = assert(client:get(created.id))
+    assert.is_string(created.id)
+    created["@odata.context"], got["@odata.context"] = nil, nil -- an entity's and a read's
+    assert.same(created, got)
+    local many = assert(client:create_many({ documented(), documented() }, { concurrency = 2 }))
+    assert.same({ "table", "table" }, { type(many[1]), type(many[2]) })
+    local wire = server.wire(0, TOKEN)
+    assert.same({ COLLECTION, COLLECTION .. "/" .. created.id }, { wire[1].path, wire[2].path })
+    assert.equal(3, #server.referrals())
+    client:close()
+    server.stop()
+  end)
+
+  it("takes 0 to 600000 ms; anything else is a bad command line", function()
+    for _, bad in ipairs { "-1", "600001", "x", "" } do
+      local p = assert(io.popen(helper.quote(helper.server_program()) .. " --latency-ms=" .. bad ..
+        " 2>&1; echo \"exit $?\""))
+      local out = p:read("*a")
+      p:close()
+      assert.equal("referrals-fake-server: --latency-ms needs an integer from 0 to 600000\nexit 2\n",
+        out)
+    end
+  end)
+end)

@@ -57,12 +57,17 @@ local hex = "[0-9a-f]"
 M.GUID = "^" .. hex:rep(8) .. "%-" .. hex:rep(4) .. "%-4" .. hex:rep(3) .. "%-[89ab]" ..
   hex:rep(3) .. "%-" .. hex:rep(12) .. "$"
 
+--- The fake server's program: REFERRALS_FAKE_SERVER (tools/run-tests.sh sets it), else the
+-- Lua 5.4 build tree's copy.
+function M.server_program()
+  return os.getenv("REFERRALS_FAKE_SERVER") or "build/lua5.4/referrals-fake-server"
+end
+
 --- Starts the fake server on a free port (--port 0 --port-file) in the background, with
 -- args added to its command line (with --cert/--key it serves https). Returns a server
 -- table; call server.stop() when done.
 function M.start(args)
-  -- REFERRALS_FAKE_SERVER (tools/run-tests.sh sets it), else the Lua 5.4 build tree's copy.
-  local bin = os.getenv("REFERRALS_FAKE_SERVER") or "build/lua5.4/referrals-fake-server"
+  local bin = M.server_program()
   local dir, remove_dir = M.tempdir()
   local extra = ""
   for _, a in ipairs(args or {}) do extra = extra .. " " .. quote(a) end
