@@ -129,11 +129,16 @@ static referrals_bulk *bulk_ready(referrals_client *c, unsigned want, referrals_
 }
 
 /* HTTP/2 wants every transfer on the one connection (PIPEWAIT: wait for it rather than open
- * another); HTTP/1.1 one connection per transfer. */
+ * another); HTTP/1.1 one connection per transfer. libcurl caps a connection at 100 streams
+ * of its own (CURLMOPT_MAX_CONCURRENT_STREAMS) and opens one more connection per transfer
+ * beyond: the cap is lifted to the largest concurrency, so only the server's own limit
+ * (SETTINGS_MAX_CONCURRENT_STREAMS) spreads a run over more connections. */
 static int set_version(run *r) {
   int h2 = r->o->http_version == REFERRALS_HTTP_2;
   CURLMcode mc = curl_multi_setopt(r->b->multi, CURLMOPT_PIPELINING,
                                    h2 ? (long)CURLPIPE_MULTIPLEX : (long)CURLPIPE_NOTHING);
+  if (mc == CURLM_OK)
+    mc = curl_multi_setopt(r->b->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, (long)MAX_CONCURRENCY);
   for (unsigned i = 0; mc == CURLM_OK && i < r->used; i++) {
     CURL *e = referrals_http_easy(r->b->slots[i].http);
     if (curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
