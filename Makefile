@@ -6,7 +6,7 @@ JOBS      ?= 2
 BUILD     := build
 SERVER    := $(BUILD)/lua5.4/referrals-fake-server
 
-.PHONY: all deps build build-5.4 build-receiver asan-build fuzz-build fuzz demo check test soak bench bench-sync bench-stream docs \
+.PHONY: all deps build build-5.4 build-receiver asan-build fuzz-build fuzz demo check test soak bench bench-latency bench-sync bench-stream docs \
   format clean
 
 all: build
@@ -88,6 +88,13 @@ soak: build-5.4
 bench: build
 	@tools/deps.sh bench
 	@bench/run.sh
+	@bench/latency.sh
+
+# create_many of 2,000 against the bundled server answering 100 ms late, over HTTP/1.1 and
+# HTTP/2 through a loopback nginx (issue 16; part of bench): requests/s against the ideal.
+bench-latency: build-5.4
+	@tools/deps.sh bench
+	@bench/latency.sh
 
 # client:sync of 5,000 items against the bundled server (issue 15; apart from bench's nginx
 # rows): requests per item, time and RSS for plan, apply and a rerun.

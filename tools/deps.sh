@@ -6,7 +6,7 @@
 #     demo     runtime + the bundled local Partner API server (make demo)
 #     docs     LDoc, for the reference (make docs)
 #     test     everything make test runs: five interpreters, sanitizers, valgrind, fuzzing
-#     bench    test + nginx and Lua-cURLv3 for the comparison rows (make bench)
+#     bench    test + nginx and Lua-cURLv3 for the comparison rows, python3 for free ports (make bench)
 set -e
 RUNTIME="cmake make gcc pkg-config libcurl4-openssl-dev libssl-dev lua5.4 liblua5.4-dev lua-cjson lua-system"
 DEMO="$RUNTIME libmicrohttpd-dev libyajl-dev"
@@ -14,7 +14,7 @@ DOCS="lua-ldoc lua-discount lua-markdown"
 TEST="$DEMO $DOCS clang libclang-rt-14-dev lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev
   lua5.3 liblua5.3-dev luajit libluajit-5.1-dev lua-busted luarocks valgrind openssl procps
   lua-check clang-format bsdutils curl git binutils lua-http"
-BENCH="$TEST nginx-light lua-curl"
+BENCH="$TEST nginx-light lua-curl python3"
 PACKAGES=""
 [ $# -gt 0 ] || set -- test
 for purpose in "$@"; do
