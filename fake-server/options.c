@@ -32,6 +32,7 @@ static const char usage[] =
     "  --device-interval S   polling interval handed out with device codes (default 5)\n"
     "  --max-records N       request records kept for /_fake/requests (default 10000)\n"
     "  --latency-ms N        answer every API request N ms late, as a far service (default 0)\n"
+    "  --connection-memory K KiB of memory per connection (default 512: room for a huge header)\n"
     "  --verbose             log one line per request to stderr\n"
     "  --help                show this help\n";
 
@@ -49,6 +50,7 @@ static const struct option_rule {
     {"--device-interval", NUMBER, offsetof(struct options, device_interval), 0, 3600},
     {"--max-records", NUMBER, offsetof(struct options, max_records), 1, 100000000},
     {"--latency-ms", NUMBER, offsetof(struct options, latency_ms), 0, 600000},
+    {"--connection-memory", NUMBER, offsetof(struct options, connection_memory_kb), 16, 65536},
     {"--port-file", TEXT, offsetof(struct options, port_file), 0, 0},
     {"--token", TEXT, offsetof(struct options, token), 0, 0},
     {"--cert", TEXT, offsetof(struct options, cert_file), 0, 0},
@@ -100,6 +102,7 @@ int options_parse(int argc, char **argv, struct options *o)
     o->device_interval = 5; /* Entra's */
     o->max_records = 10000;
     o->webhook_retry_ms = 1000;
+    o->connection_memory_kb = 512;
     for (i = 1; i < argc; i++) {
         const char *arg = argv[i], *eq = strchr(arg, '=');
         size_t len = eq ? (size_t)(eq - arg) : strlen(arg);

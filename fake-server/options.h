@@ -19,6 +19,7 @@ struct options {
     long device_interval;  /* seconds between device-code polls it asks for */
     long max_records;      /* request records kept */
     long latency_ms;       /* every API answer waits this long (a service far away) */
+    long connection_memory_kb; /* libmicrohttpd's memory per connection */
     int verbose;           /* one line per request on stderr */
 };
 

@@ -348,10 +348,10 @@ describe("retries under faults", function()
   end)
 end)
 
--- The server's --latency-ms (bench/latency.sh's far service). No clock is read: a request held
--- by a latency far longer than the spec shows as in flight and not yet handled; a short one
--- changes nothing in what is answered.
-describe("the fake server's --latency-ms", function()
+-- The server's --latency-ms and --connection-memory (bench/latency.sh's far service). No clock
+-- is read: a request held by a latency far longer than the spec shows as in flight and not yet
+-- handled; a short one, and less memory per connection, change nothing in what is answered.
+describe("the fake server's --latency-ms and --connection-memory", function()
   local function create_in_background(server)
     assert(helper.sh("env -u LD_PRELOAD curl -sS -X POST -H 'Authorization: Bearer " .. TOKEN ..
       "' -H 'Content-Type: application/json' --data-binary " ..
@@ -373,8 +373,8 @@ describe("the fake server's --latency-ms", function()
     server.stop() -- cuts the wait short
   end)
 
-  it("answers as a server without it does", function()
-    local server = helper.start { "--token", TOKEN, "--latency-ms", "20" }
+  it("answers as a server without them does", function()
+    local server = helper.start { "--token", TOKEN, "--latency-ms", "20", "--connection-memory", "32" }
     local client = referrals.new { token = TOKEN, base_url = server.base_url }
     local created = assert(client:create(documented()))
     local got = assert(client:get(created.id))
@@ -390,14 +390,19 @@ describe("the fake server's --latency-ms", function()
     server.stop()
   end)
 
-  it("takes 0 to 600000 ms; anything else is a bad command line", function()
-    for _, bad in ipairs { "-1", "600001", "x", "" } do
-      local p = assert(io.popen(helper.quote(helper.server_program()) .. " --latency-ms=" .. bad ..
-        " 2>&1; echo \"exit $?\""))
-      local out = p:read("*a")
-      p:close()
-      assert.equal("referrals-fake-server: --latency-ms needs an integer from 0 to 600000\nexit 2\n",
-        out)
+  it("take 0 to 600000 ms and 16 to 65536 KiB; anything else is a bad command line", function()
+    for _, case in ipairs {
+      { "--latency-ms", "0 to 600000", { "-1", "600001", "x", "" } },
+      { "--connection-memory", "16 to 65536", { "15", "65537", "1k", "" } },
+    } do
+      for _, bad in ipairs(case[3]) do
+        local p = assert(io.popen(helper.quote(helper.server_program()) .. " " .. case[1] .. "=" ..
+          bad .. " 2>&1; echo \"exit $?\""))
+        local out = p:read("*a")
+        p:close()
+        assert.equal("referrals-fake-server: " .. case[1] .. " needs an integer from " .. case[2] ..
+          "\nexit 2\n", out)
+      end
     end
   end)
 end)
