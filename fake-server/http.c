@@ -430,6 +430,10 @@ struct MHD_Daemon *http_start(struct server *srv, const char *cert, const char *
     };
     unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+    /* By default room for a fault's oversized header (libcurl refuses a line over 100 KiB).
+     * libmicrohttpd clears it between the requests of a connection, a third of a request's
+     * CPU at 512 KiB: bench/latency.sh asks for less. */
+    size_t memory = (size_t)srv->opt->connection_memory_kb * 1024;
     struct MHD_Daemon *d;
     const union MHD_DaemonInfo *info;
 
@@ -443,11 +447,7 @@ struct MHD_Daemon *http_start(struct server *srv, const char *cert, const char *
         tls[0].option = MHD_OPTION_END;
     d = MHD_start_daemon(flags, (uint16_t)srv->opt->port, NULL, NULL, on_request, srv,
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                         /* by default room for a fault's oversized header (libcurl refuses a
-                          * line over 100 KiB); libmicrohttpd clears it between requests, which
-                          * is most of a request's CPU here: bench/latency.sh asks for less */
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                         (size_t)srv->opt->connection_memory_kb * 1024,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
                          MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED,
                          on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
                          MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
