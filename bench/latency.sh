@@ -120,8 +120,8 @@ awk -F'|' -v n="$N" -v ms="$LATENCY_MS" -v rounds="$ROUNDS" '
       printf "%-18s %4d %7d %6d %6.3f %8.1f %9s %8d %5d %5d  %s\n", name[i], conc[i], rps[i],
         ideal, rps[i] / ideal, cpu[i], ir[i], srv[i], conns[i], held[i], proto[i]
     }
-    print "us/req: the client CPU; instr/req: its instructions (callgrind; -: the difference of"
-    print "the two runs was negative, their connection setup differed); server: CPU us/req of"
+    print "us/req: the client CPU; instr/req: its instructions (callgrind; -: the difference of the"
+    print "two runs was negative: their connection setup differed, see RESULTS.md); server: CPU us/req of"
     print "the delayed server and nginx together; conns: the client connections; held: the most"
     print "requests the server held at once"
   }' "$rows"
