@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "decode_sink.h"
 #include "internal.h"
 
 struct referrals_client {
@@ -17,6 +18,8 @@ struct referrals_client {
   referrals_buffer url;        /* the URL of the current request, when it is not the collection's */
   referrals_bulk *bulk;        /* the concurrent transfers (bulk.c), made by the first bulk call */
   referrals_pipeline pipeline; /* token, retry, log (pipeline.c, issue 4) */
+  referrals_read_fn read;      /* reads the answer's referral instead of referrals_decode */
+  void *read_ud;
 };
 
 void referrals_client_options_init(referrals_client_options *o) {
@@ -101,6 +104,11 @@ void referrals_client_set_hooks(referrals_client *c, referrals_token_fn token, r
   c->pipeline.ud = ud;
 }
 
+void referrals_client_set_reader(referrals_client *c, referrals_read_fn read, void *ud) {
+  c->read = read;
+  c->read_ud = ud;
+}
+
 void referrals_client_set_deadline(referrals_client *c, double seconds) {
   c->pipeline.deadline = seconds > 0 ? seconds : 0;
 }
@@ -136,9 +144,15 @@ static int json_content_type(const char *type) {
   return strncasecmp(type, want, n) == 0 && (type[n] == '\0' || type[n] == ';' || type[n] == ' ');
 }
 
+/* read (when not NULL) takes a 2xx body in place of referrals_decode. */
+typedef struct reader {
+  referrals_read_fn read;
+  void *ud;
+} reader;
+
 /* t NULL: any JSON body, which the caller reads (referrals_client_send). */
 static int answer(const referrals_response *r, const referrals_type *t, int body_optional,
-                  referrals_arena *a, void **out, referrals_error *err) {
+                  const reader *rd, referrals_arena *a, void **out, referrals_error *err) {
   *out = NULL;
   if (r->status < 200 || r->status > 299) return status_error(r, err);
   if (r->body_len == 0 && body_optional) return REFERRALS_OK;
@@ -151,6 +165,8 @@ static int answer(const referrals_response *r, const referrals_type *t, int body
     rc = referrals_error_set(err, REFERRALS_E_JSON, "empty", NULL,
                              "HTTP %ld without a body, where a %s was expected", r->status,
                              t ? t->wire_name : "JSON body");
+  else if (t && rd && rd->read)
+    rc = rd->read(rd->ud, t, r->body, r->body_len, err);
   else if (t)
     rc = referrals_decode(t, r->body, r->body_len, a, out, err);
   else
@@ -159,12 +175,12 @@ static int answer(const referrals_response *r, const referrals_type *t, int body
   return rc;
 }
 
-int referrals_client_answer(const referrals_request *rq, const referrals_http *h,
-                            const referrals_type *t, int body_optional, referrals_arena *a,
-                            void **out, referrals_error *err) {
+static int read_answer(const referrals_request *rq, const referrals_http *h,
+                       const referrals_type *t, int body_optional, const reader *rd,
+                       referrals_arena *a, void **out, referrals_error *err) {
   const referrals_response *r = referrals_http_response(h);
   int attempts = err->attempts;
-  int rc = answer(r, t, body_optional, a, out, err);
+  int rc = answer(r, t, body_optional, rd, a, out, err);
   if (rc != REFERRALS_OK && r->status == 401) {
     size_t len = 0;
     const char *token = referrals_http_token(h, &len);
@@ -181,13 +197,21 @@ int referrals_client_answer(const referrals_request *rq, const referrals_http *h
   return rc;
 }
 
-/* Sends rq through the pipeline and reads the answer (referrals_client_answer). */
+int referrals_client_answer(const referrals_request *rq, const referrals_http *h,
+                            const referrals_type *t, int body_optional, referrals_arena *a,
+                            void **out, referrals_error *err) {
+  return read_answer(rq, h, t, body_optional, NULL, a, out, err);
+}
+
+/* Sends rq through the pipeline and reads the answer (a referral by the client's reader,
+ * when it has one; a page always into structs). */
 static int exchange(referrals_client *c, const referrals_request *rq, const referrals_type *t,
                     int body_optional, referrals_arena *a, void **out, referrals_error *err) {
   *out = NULL;
   int rc = referrals_pipeline_run(&c->pipeline, c, c->http, rq, err);
   if (rc != REFERRALS_OK) return rc;
-  return referrals_client_answer(rq, c->http, t, body_optional, a, out, err);
+  const reader rd = {t == &referrals_type_referral ? c->read : NULL, c->read_ud};
+  return read_answer(rq, c->http, t, body_optional, &rd, a, out, err);
 }
 
 int referrals_client_item_url(const referrals_client *c, referrals_buffer *url, const char *id,

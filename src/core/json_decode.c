@@ -1,117 +1,60 @@
 /*
- * json_decode.c: JSON text -> C structs, one recursive-descent pass over the scanner
- * (json_scan.h) driven by the descriptors: each member's field says what to expect, and
- * the value lands in place. No DOM, no events to route back.
+ * json_decode.c: JSON text -> a resource, one recursive-descent pass over the scanner
+ * (json_scan.h) driven by the descriptors: each member's field says what to expect, and the
+ * value goes to the sink (decode_sink.h) at its place. No DOM, no events to route back.
  *
  * Reading is tolerant, because the service sends more than it documents (spec §6.7): a
- * member the schema does not know is kept as raw JSON in the struct's unknown list, and a
+ * member the schema does not know is kept as raw JSON (the sink's unknown member), and a
  * known member in an unexpected shape is kept as raw JSON in place (REFERRALS_RAW). Both
  * are written back verbatim by encode.
+ *
+ * The walk holds no memory: a sink that raises a Lua error in the middle (the binding's)
+ * leaves nothing behind here.
  */
-#include <stdlib.h>
 #include <string.h>
 
-#include "json_scan.h"
-#include "referrals.h"
+#include "decode_sink.h"
 
-typedef struct decoder {
+typedef struct walker {
   referrals_scanner s;
-  referrals_arena *arena;
+  const referrals_decode_sink *sink;
+  void *ud;
   referrals_error *err;
-  /* items of the open arrays, stacked; each array copies its own out when it closes */
-  referrals_value *items;
-  size_t nitems, items_cap;
-  size_t budget; /* arena bytes the rest of the document may still take */
-} decoder;
+  /* what the rest of the document may still decode to, in the bytes its structs, strings
+   * and arrays take (issue 13: 16 MiB of [{},{},...] would otherwise decode to gigabytes);
+   * counted the same whatever the sink builds */
+  size_t budget;
+} walker;
 
-static int out_of_memory(decoder *d) {
-  referrals_error_out_of_memory(d->err);
+static int too_large(walker *w) {
+  referrals_error_set(w->err, REFERRALS_E_JSON, "too_large", NULL, "string too long");
   return -1;
 }
 
-static int too_large(decoder *d) {
-  referrals_error_set(d->err, REFERRALS_E_JSON, "too_large", NULL, "string too long");
-  return -1;
-}
-
-static int decoded_too_large(decoder *d) {
-  referrals_error_set(d->err, REFERRALS_E_JSON, "decoded_too_large", NULL,
+static int charge(walker *w, size_t n) {
+  if (n <= w->budget) {
+    w->budget -= n;
+    return 0;
+  }
+  referrals_error_set(w->err, REFERRALS_E_JSON, "decoded_too_large", NULL,
                       "the document decodes to more than %u times its length plus 1 MiB",
                       REFERRALS_DECODE_RATIO);
   return -1;
 }
 
-/* n bytes of the arena, counted against the budget (issue 13: 16 MiB of [{},{},...] would
- * otherwise decode to gigabytes of structs); zeroed when zero. NULL after failing. */
-static void *take(decoder *d, size_t n, int zero) {
-  if (n > d->budget) {
-    decoded_too_large(d);
-    return NULL;
-  }
-  d->budget -= n;
-  void *p = zero ? referrals_arena_alloc(d->arena, n) : referrals_arena_alloc_uninit(d->arena, n);
-  if (!p) out_of_memory(d);
-  return p;
-}
-
-/* The value of a scanned string, NUL-terminated, in the arena. */
-static int copy_string(decoder *d, const referrals_json_string *str, const char **out,
-                       uint32_t *len) {
-  if (str->len > UINT32_MAX) return too_large(d);
-  char *copy = take(d, str->len + 1, 0);
-  if (!copy) return -1;
-  size_t n = str->len;
-  if (str->escaped)
-    n = referrals_json_unescape(str, copy);
-  else
-    memcpy(copy, str->raw, n);
-  copy[n] = '\0';
-  *out = copy;
-  *len = (uint32_t)n;
-  return 0;
-}
-
-/* Copies checked JSON text without the whitespace between its tokens. */
-static size_t compact(const char *p, size_t n, char *out) {
-  size_t o = 0;
-  int in_string = 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = p[i];
-    if (in_string) {
-      if (c == '\\') {
-        out[o++] = c;
-        c = p[++i];
-      } else if (c == '"') {
-        in_string = 0;
-      }
-    } else if (c == '"') {
-      in_string = 1;
-    } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-      continue;
-    }
-    out[o++] = c;
-  }
-  return o;
-}
-
 /* Steps over the value at the scanner (in a container at nesting `depth`), checking it,
- * and keeps its text. */
-static int read_raw(decoder *d, int depth, const char **json, uint32_t *len) {
-  const char *start = d->s.p;
-  if (referrals_scan_skip(&d->s, depth)) return -1;
-  size_t n = (size_t)(d->s.p - start);
-  if (n > UINT32_MAX) return too_large(d);
-  char *copy = take(d, n + 1, 0);
-  if (!copy) return -1;
-  n = compact(start, n, copy);
-  copy[n] = '\0';
-  *json = copy;
-  *len = (uint32_t)n;
-  return 0;
+ * and hands its text to the sink. */
+static int read_raw(walker *w, const referrals_slot *at, int depth, uint8_t state) {
+  const char *start = w->s.p;
+  if (referrals_scan_skip(&w->s, depth)) return -1;
+  size_t n = (size_t)(w->s.p - start);
+  if (n > UINT32_MAX) return too_large(w);
+  if (charge(w, n + 1)) return -1;
+  return w->sink->raw(w->ud, at, start, n, state);
 }
 
-static int read_object(decoder *d, const referrals_type *t, int depth, void **out);
-static int read_array(decoder *d, const referrals_field *f, referrals_value *v, int depth);
+static int read_object(walker *w, const referrals_slot *at, const referrals_type *t, int depth);
+static int read_array(walker *w, const referrals_slot *at, int depth);
 
 static int accepts(uint8_t kind, int c) {
   switch (c) {
@@ -127,158 +70,137 @@ static int accepts(uint8_t kind, int c) {
   }
 }
 
-/* Reads the value of field f (kind: f's, or its items' in an array) into v. depth is the
+/* Reads the value for the slot at (its kind: the field's, or its items'). depth is the
  * nesting of the container the value is in. */
-static int read_value(decoder *d, const referrals_field *f, uint8_t kind, referrals_value *v,
-                      int depth) {
-  int c = referrals_scan_peek(&d->s);
-  if (!accepts(kind, c)) {
-    v->state = kind == REFERRALS_KIND_JSON ? REFERRALS_SET : REFERRALS_RAW;
-    return read_raw(d, depth, &v->as.string, &v->len);
-  }
+static int read_value(walker *w, const referrals_slot *at, int depth) {
+  int c = referrals_scan_peek(&w->s);
+  if (!accepts(at->kind, c))
+    return read_raw(w, at, depth, at->kind == REFERRALS_KIND_JSON ? REFERRALS_SET : REFERRALS_RAW);
+  referrals_value v;
   switch (c) {
     case '"': {
       referrals_json_string str;
-      if (referrals_scan_string(&d->s, &str) || copy_string(d, &str, &v->as.string, &v->len))
-        return -1;
-      v->state = REFERRALS_SET;
-      v->code = kind == REFERRALS_KIND_ENUM && f->enumeration
-                    ? (int16_t)referrals_enum_find(f->enumeration, v->as.string, v->len)
-                    : -1;
-      return 0;
+      if (referrals_scan_string(&w->s, &str)) return -1;
+      if (str.len > UINT32_MAX) return too_large(w);
+      if (charge(w, str.len + 1)) return -1;
+      return w->sink->string(w->ud, at, &str);
     }
-    case '{': {
-      void *obj;
-      if (read_object(d, f->type, depth + 1, &obj)) return -1;
-      v->state = REFERRALS_SET;
-      v->as.object = obj;
-      return 0;
-    }
-    case '[': return read_array(d, f, v, depth + 1);
+    case '{': return read_object(w, at, at->field->type, depth + 1);
+    case '[': return read_array(w, at, depth + 1);
     case 't':
     case 'f':
     case 'n': {
       int b;
-      if (referrals_scan_literal(&d->s, &b)) return -1;
-      v->state = b < 0 ? REFERRALS_NULL : REFERRALS_SET;
-      v->as.boolean = b > 0;
-      return 0;
+      if (referrals_scan_literal(&w->s, &b)) return -1;
+      memset(&v, 0, sizeof v);
+      v.state = b < 0 ? REFERRALS_NULL : REFERRALS_SET;
+      v.as.boolean = b > 0;
+      return w->sink->scalar(w->ud, at, &v);
     }
-    default: return referrals_scan_number(&d->s, v);
+    default:
+      memset(&v, 0, sizeof v);
+      if (referrals_scan_number(&w->s, &v)) return -1;
+      return w->sink->scalar(w->ud, at, &v);
   }
 }
 
-static int push_item(decoder *d, const referrals_value *item) {
-  if (d->nitems == d->items_cap) { /* grows in the arena: freed with it, like everything else */
-    size_t cap = d->items_cap ? d->items_cap * 2 : 32;
-    referrals_value *p = take(d, cap * sizeof *p, 0);
-    if (!p) return -1;
-    if (d->nitems) memcpy(p, d->items, d->nitems * sizeof *p);
-    d->items = p;
-    d->items_cap = cap;
-  }
-  d->items[d->nitems++] = *item;
-  return 0;
-}
-
-/* The array of field f (object or string items), opened at nesting depth. */
-static int read_array(decoder *d, const referrals_field *f, referrals_value *v, int depth) {
-  if (referrals_scan_open(&d->s, depth)) return -1;
-  uint8_t item_kind =
-      f->kind == REFERRALS_KIND_OBJECT_ARRAY ? REFERRALS_KIND_OBJECT : REFERRALS_KIND_STRING;
-  size_t start = d->nitems;
-  for (size_t i = 0;; i++) {
-    int r = referrals_scan_item(&d->s, i);
+/* The array of the slot's field (object or string items), opened at nesting depth. */
+static int read_array(walker *w, const referrals_slot *at, int depth) {
+  if (referrals_scan_open(&w->s, depth) || w->sink->array_begin(w->ud, at)) return -1;
+  referrals_slot item = {.where = REFERRALS_AT_ITEM, .field = at->field};
+  item.kind = at->field->kind == REFERRALS_KIND_OBJECT_ARRAY ? REFERRALS_KIND_OBJECT
+                                                             : REFERRALS_KIND_STRING;
+  size_t n = 0;
+  for (;; n++) {
+    int r = referrals_scan_item(&w->s, n);
     if (r < 0) return -1;
     if (r == 0) break;
-    referrals_value item;
-    memset(&item, 0, sizeof item);
-    if (read_value(d, f, item_kind, &item, depth) || push_item(d, &item)) return -1;
+    item.index = n;
+    if (read_value(w, &item, depth)) return -1;
   }
-  size_t n = d->nitems - start;
-  if (n > UINT32_MAX) return too_large(d);
-  referrals_value *items = NULL;
-  if (n) {
-    items = take(d, n * sizeof *items, 0);
-    if (!items) return -1;
-    memcpy(items, d->items + start, n * sizeof *items);
+  if (n > UINT32_MAX) return too_large(w);
+  if (charge(w, n * sizeof(referrals_value))) return -1;
+  return w->sink->array_end(w->ud, at, n);
+}
+
+/* The longest key text that may still name a field once unescaped: no schema key is
+ * longer than 64 bytes, each byte at most 6 escaped ("\u0041"). */
+#define KEY_TEXT_MAX (6 * 64)
+
+/* *f: the field of t a scanned key names, or NULL. -1 over the budget. */
+static int find_field(walker *w, const referrals_type *t, const referrals_json_string *key,
+                      unsigned *hint, const referrals_field **f) {
+  *f = NULL;
+  if (!key->escaped) {
+    *f = referrals_field_find(t, key->raw, key->len, hint);
+    return 0;
   }
-  d->nitems = start;
-  v->state = REFERRALS_SET;
-  v->as.items = items;
-  v->len = (uint32_t)n;
+  if (charge(w, key->len + 1)) return -1; /* an escaped key is kept unescaped */
+  if (key->len > KEY_TEXT_MAX) return 0;
+  char name[KEY_TEXT_MAX];
+  *f = referrals_field_find(t, name, referrals_json_unescape(key, name), hint);
   return 0;
 }
 
-/* The object of type t, opened at nesting depth; *out: the new struct. */
-static int read_object(decoder *d, const referrals_type *t, int depth, void **out) {
-  if (referrals_scan_open(&d->s, depth)) return -1;
-  void *obj = take(d, t->size, 1);
-  if (!obj) return -1;
-  *out = obj;
-  referrals_unknown **tail = REFERRALS_UNKNOWN(obj, t);
+/* The object of type t, opened at nesting depth, for the slot at. */
+static int read_object(walker *w, const referrals_slot *at, const referrals_type *t, int depth) {
+  if (referrals_scan_open(&w->s, depth) || charge(w, t->size) ||
+      w->sink->object_begin(w->ud, at, t))
+    return -1;
   /* The service writes members in schema order: the member after the last one read is
    * tried first, by comparing its bytes (no scan, no lookup); the rest are looked up. */
   unsigned hint = 0;
+  referrals_slot member = {.where = REFERRALS_AT_MEMBER};
   for (size_t i = 0;; i++) {
     const referrals_field *next = hint < t->nfields ? &t->fields[hint] : NULL;
     referrals_json_string key;
-    int r = referrals_scan_member(&d->s, i, next ? next->quoted_key : NULL,
+    int r = referrals_scan_member(&w->s, i, next ? next->quoted_key : NULL,
                                   next ? next->key_len + 3u : 0, &key);
-    if (r <= 0) return r;
+    if (r < 0) return -1;
+    if (r == 0) return w->sink->object_end(w->ud, at, t);
     const referrals_field *f = next;
-    const char *name = NULL;
-    uint32_t name_len = 0;
     if (r == 2) {
       hint++;
     } else {
-      name = key.raw;
-      name_len = (uint32_t)key.len;
-      if (key.escaped && copy_string(d, &key, &name, &name_len)) return -1;
-      f = referrals_field_find(t, name, name_len, &hint);
+      if (find_field(w, t, &key, &hint, &f)) return -1;
     }
     if (f) {
-      if (read_value(d, f, f->kind, REFERRALS_FIELD_VALUE(obj, t, f), depth)) return -1;
+      member.field = f;
+      member.kind = f->kind;
+      if (read_value(w, &member, depth)) return -1;
       continue;
     }
-    referrals_unknown *u = take(d, sizeof *u, 1);
-    if (!u) return -1;
-    uint32_t json_len;
-    if ((!key.escaped && copy_string(d, &key, &name, &name_len)) ||
-        read_raw(d, depth, &u->json, &json_len))
+    referrals_slot unknown = {.where = REFERRALS_AT_UNKNOWN, .kind = REFERRALS_KIND_JSON,
+                              .key = &key};
+    if (charge(w, sizeof(referrals_unknown)) || (!key.escaped && charge(w, key.len + 1)) ||
+        read_raw(w, &unknown, depth, REFERRALS_RAW))
       return -1;
-    u->key = name;
-    u->key_len = name_len;
-    u->json_len = json_len;
-    *tail = u; /* appended: the wire order is kept */
-    tail = &u->next;
   }
 }
 
-int referrals_decode(const referrals_type *t, const char *json, size_t len, referrals_arena *a,
-                     void **out, referrals_error *err) {
-  decoder d;
-  memset(&d, 0, sizeof d);
-  d.arena = a;
-  d.err = err;
-  d.budget = (size_t)1 << 20;
-  d.budget += len > (SIZE_MAX - d.budget) / REFERRALS_DECODE_RATIO ? SIZE_MAX - d.budget
+int referrals_decode_to(const referrals_type *t, const char *json, size_t len,
+                        const referrals_decode_sink *sink, void *ud, referrals_error *err) {
+  walker w;
+  memset(&w, 0, sizeof w);
+  w.sink = sink;
+  w.ud = ud;
+  w.err = err;
+  w.budget = (size_t)1 << 20;
+  w.budget += len > (SIZE_MAX - w.budget) / REFERRALS_DECODE_RATIO ? SIZE_MAX - w.budget
                                                                    : len * REFERRALS_DECODE_RATIO;
-  *out = NULL;
-  int c = referrals_scan_init(&d.s, json, len, err);
+  int c = referrals_scan_init(&w.s, json, len, err);
   if (c < 0) return REFERRALS_E_JSON;
-  void *root = NULL;
   if (c != '{') {
     /* Invalid text is a syntax error first; valid JSON of another type is the wrong type. */
-    const char *start = d.s.p;
-    if (referrals_scan_skip(&d.s, 0) == 0) {
+    const char *start = w.s.p;
+    if (referrals_scan_skip(&w.s, 0) == 0) {
       referrals_error_set(err, REFERRALS_E_JSON, "json_type", NULL,
                           "expected a JSON object for a %s", t->wire_name);
       err->position = (long)(start - json);
     }
     return (int)err->category;
   }
-  if (read_object(&d, t, 1, &root) || referrals_scan_finish(&d.s)) return (int)err->category;
-  *out = root;
+  const referrals_slot root = {.where = REFERRALS_AT_ROOT, .kind = REFERRALS_KIND_OBJECT};
+  if (read_object(&w, &root, t, 1) || referrals_scan_finish(&w.s)) return (int)err->category;
   return REFERRALS_OK;
 }

@@ -13,6 +13,8 @@
 #include "referrals_client.h"
 
 #define REFERRALS_CTX_MT "referrals.context"
+#define REFERRALS_COUNT_TYPE_(tname, wire) +1
+#define REFERRALS_TYPE_COUNT (0 REFERRALS_TYPES(REFERRALS_COUNT_TYPE_))
 #define REFERRALS_ERROR_MT "referrals.error"
 
 typedef struct referrals_ctx {
@@ -29,6 +31,9 @@ typedef struct referrals_ctx {
   int stack_need; /* Lua stack slots a walk between a table and a struct may use: checked
                      once per walk, not per object (the schema bounds the nesting) */
   int extra;      /* stack index of the call's set of extra paths (extra.c); 0: none */
+  /* [type.index]: the members the last decoded object of the type had, the size its next
+   * table is created at (json_to_table.c) */
+  uint8_t table_size[REFERRALS_TYPE_COUNT];
 } referrals_ctx;
 
 /* call_context.c: the context of the current call; a fresh one if the shared one is busy
@@ -95,7 +100,14 @@ int referrals_client_extra(lua_State *L, int opts, int arg);
 void referrals_lua_client_options(lua_State *L, referrals_client_options *o);
 int referrals_lua_option_error(lua_State *L, const char *name, const char *expected);
 
-/* struct_to_table.c: pushes a struct of type t as a fresh table. */
+/* json_to_table.c: pushes the t of json[0..len) as a fresh table, built as the text is
+ * scanned (no structs); or fills ctx->err (the errors of referrals_decode) and pushes
+ * nothing. t is one of referrals_all_types. */
+int referrals_push_decoded(lua_State *L, referrals_ctx *ctx, const referrals_type *t,
+                           const char *json, size_t len);
+
+/* struct_to_table.c: pushes a struct of type t as a fresh table (list pages, bulk runs,
+ * the referral an in-doubt create was resolved to). */
 void referrals_push_struct(lua_State *L, referrals_ctx *ctx, const referrals_type *t,
                            const void *obj);
 
@@ -158,6 +170,10 @@ int referrals_lua_to_json(lua_State *L, int idx, referrals_buffer *b, referrals_
 /* Pushes the value of json[0..len); returns 0, or fills err (JSON error) and pushes nothing. */
 int referrals_push_json(lua_State *L, const char *json, size_t len, referrals_error *err);
 void referrals_json_open(lua_State *L, int module); /* referrals.array_mt */
+struct referrals_json_string;
+/* Pushes the value of a scanned string (unescaped in a userdata: a memory error leaks
+ * nothing). */
+void referrals_push_json_string(lua_State *L, const struct referrals_json_string *str);
 
 /* webhook.c: referrals.core.webhook_verifier and its methods. */
 void referrals_webhook_open(lua_State *L, int module);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "client_state.h"
+#include "decode_sink.h"
 
 /* ---- the token and the state of the client --------------------------------------------- */
 
@@ -179,7 +180,10 @@ void referrals_call_end(lua_State *L, call *k) {
   if (!k->held) return;
   k->held = 0;
   lclient *lc = k->lc;
-  if (lc->c) referrals_client_set_hooks(lc->c, NULL, NULL, NULL);
+  if (lc->c) {
+    referrals_client_set_hooks(lc->c, NULL, NULL, NULL);
+    referrals_client_set_reader(lc->c, NULL, NULL); /* operations.c's, if it set one */
+  }
   referrals_client_hold(L, 0);
 }
 

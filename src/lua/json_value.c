@@ -141,8 +141,7 @@ int referrals_lua_to_json(lua_State *L, int idx, referrals_buffer *b, referrals_
 
 /* ---- JSON -> Lua ------------------------------------------------------------------------ */
 
-/* Pushes the value of a scanned string. */
-static void push_string(lua_State *L, const referrals_json_string *str) {
+void referrals_push_json_string(lua_State *L, const referrals_json_string *str) {
   if (!str->escaped) {
     lua_pushlstring(L, str->raw, str->len);
     return;
@@ -158,7 +157,7 @@ static void push_string(lua_State *L, const referrals_json_string *str) {
 static int push_key(lua_State *L, referrals_scanner *s, size_t index) {
   referrals_json_string key;
   int r = referrals_scan_member(s, index, NULL, 0, &key);
-  if (r > 0) push_string(L, &key);
+  if (r > 0) referrals_push_json_string(L, &key);
   return r;
 }
 
@@ -170,7 +169,7 @@ static int push_value(lua_State *L, referrals_scanner *s, int depth) {
     case '"': {
       referrals_json_string str;
       if (referrals_scan_string(s, &str)) return -1;
-      push_string(L, &str);
+      referrals_push_json_string(L, &str);
       return 0;
     }
     case '{':

@@ -7,13 +7,78 @@
 #include <string.h>
 
 #include "client_state.h"
+#include "decode_sink.h"
 
-/* A referral, or true for a 2xx without a body (a bare 204, spec §1.5). */
-static void push_referral(lua_State *L, referrals_ctx *ctx, const referrals_referral *r) {
-  if (r)
-    referrals_push_struct(L, ctx, &referrals_type_referral, r);
-  else
-    lua_pushboolean(L, 1);
+/* ---- the answer's referral, straight from the text ---------------------------------------
+ * While a create, get or update runs, the client hands its answer's body to read_answer,
+ * which builds the result table from the text (json_to_table.c, issue 16). That happens
+ * while the client is held, inside the core's frames, so it runs under lua_pcall: a memory
+ * error is kept and raised again once the client is let go (finish_referral). */
+typedef struct answer_reader {
+  lua_State *L;
+  referrals_ctx *ctx;
+  const char *json;
+  size_t len;
+  int rc;
+  int index; /* stack index of the table read, or of the Lua error raised; 0: none */
+  int raised;
+} answer_reader;
+
+static int read_protected(lua_State *L) {
+  answer_reader *r = lua_touserdata(L, 1);
+  r->rc = referrals_push_decoded(L, r->ctx, &referrals_type_referral, r->json, r->len);
+  return r->rc == REFERRALS_OK ? 1 : 0;
+}
+
+/* A referrals_read_fn; err is the context's error record, which the walk fills. */
+static int read_answer(void *ud, const referrals_type *t, const char *json, size_t len,
+                       referrals_error *err) {
+  (void)t; /* the client reads only referrals this way */
+  answer_reader *r = ud;
+  lua_State *L = r->L;
+  r->json = json;
+  r->len = len;
+  if (!lua_checkstack(L, 3)) return referrals_error_out_of_memory(err);
+  lua_pushcfunction(L, read_protected);
+  lua_pushlightuserdata(L, r);
+  if (lua_pcall(L, 1, 1, 0) != 0) {
+    r->raised = 1;
+    r->index = lua_gettop(L);
+    return referrals_error_out_of_memory(err);
+  }
+  if (r->rc != REFERRALS_OK) {
+    lua_pop(L, 1);
+    return r->rc;
+  }
+  r->index = lua_gettop(L);
+  return REFERRALS_OK;
+}
+
+/* After referrals_call_begin: the client's answers are read by rd until referrals_call_end. */
+static int read_into(referrals_client *c, answer_reader *rd) {
+  referrals_client_set_reader(c, read_answer, rd);
+  return REFERRALS_OK;
+}
+
+/* After referrals_call_end: the referral read, the one an in-doubt create was resolved to
+ * (structs), or true for a 2xx without a body (a bare 204, spec §1.5); a Lua error of the
+ * reading raised now. */
+static int finish_referral(lua_State *L, referrals_ctx *ctx, referrals_call *k,
+                           const answer_reader *rd, const referrals_referral *r, int rc) {
+  if (rd->raised) {
+    referrals_ctx_release(ctx);
+    lua_pushvalue(L, rd->index);
+    return lua_error(L);
+  }
+  if (rc == REFERRALS_OK) {
+    if (rd->index)
+      lua_pushvalue(L, rd->index);
+    else if (r)
+      referrals_push_struct(L, ctx, &referrals_type_referral, r);
+    else
+      lua_pushboolean(L, 1);
+  }
+  return referrals_call_finish(L, ctx, k, rc);
 }
 
 /* ---- operations -------------------------------------------------------------------------- */
@@ -37,13 +102,14 @@ static int l_create(lua_State *L) {
   referrals_client *c = NULL;
   referrals_referral *r = NULL;
   referrals_call k = {.L = L};
+  answer_reader rd = {.L = L, .ctx = ctx};
   int rc = referrals_encode_table(L, ctx, 2, REFERRALS_MODE_CREATE);
   if (rc == REFERRALS_OK) rc = referrals_call_begin(L, ctx, deadline, &k, &c);
+  if (rc == REFERRALS_OK) rc = read_into(c, &rd);
   if (rc == REFERRALS_OK)
     rc = referrals_create(c, ctx->out.data, ctx->out.len, ctx->arena, &r, &ctx->err);
   referrals_call_end(L, &k);
-  if (rc == REFERRALS_OK) push_referral(L, ctx, r);
-  return referrals_call_finish(L, ctx, &k, rc);
+  return finish_referral(L, ctx, &k, &rd, r, rc);
 }
 
 /* client:get(id [, opts]) -> referral | nil, err */
@@ -57,11 +123,12 @@ static int l_get(lua_State *L) {
   referrals_client *c = NULL;
   referrals_referral *r = NULL;
   referrals_call k = {.L = L};
+  answer_reader rd = {.L = L, .ctx = ctx};
   int rc = referrals_call_begin(L, ctx, deadline, &k, &c);
+  if (rc == REFERRALS_OK) rc = read_into(c, &rd);
   if (rc == REFERRALS_OK) rc = referrals_get(c, id, len, ctx->arena, &r, &ctx->err);
   referrals_call_end(L, &k);
-  if (rc == REFERRALS_OK) push_referral(L, ctx, r);
-  return referrals_call_finish(L, ctx, &k, rc);
+  return finish_referral(L, ctx, &k, &rd, r, rc);
 }
 
 /* { value = { referral... }, next = url_or_nil, count = n_or_nil } */
@@ -175,15 +242,17 @@ static int l_update(lua_State *L) {
                                     "id: the referral table has no string id");
   if (rc == REFERRALS_OK) rc = referrals_lua_patch(L, ctx, 3);
   if (rc == REFERRALS_OK) rc = referrals_call_begin(L, ctx, deadline, &k, &c);
+  answer_reader rd = {.L = L, .ctx = ctx};
+  if (rc == REFERRALS_OK) rc = read_into(c, &rd);
   if (rc == REFERRALS_OK)
     rc = referrals_update(c, id, id_len, ctx->out.data, ctx->out.len, etag, etag_len, ctx->arena,
                           &r, &ctx->err);
   /* A service that ignores Prefer: return=representation answers 204: read the referral, so
    * that update always returns one kind of value, the referral as it now is. */
-  if (rc == REFERRALS_OK && !r) rc = referrals_get(c, id, id_len, ctx->arena, &r, &ctx->err);
+  if (rc == REFERRALS_OK && !rd.index)
+    rc = referrals_get(c, id, id_len, ctx->arena, &r, &ctx->err);
   referrals_call_end(L, &k);
-  if (rc == REFERRALS_OK) push_referral(L, ctx, r);
-  return referrals_call_finish(L, ctx, &k, rc);
+  return finish_referral(L, ctx, &k, &rd, r, rc);
 }
 
 const luaL_Reg referrals_client_operations[] = {
