@@ -91,4 +91,15 @@ describe("round trip", function()
       assert.same(ref, back, "referral " .. n .. ": " .. json)
     end
   end)
+
+  it("builds the same tables straight from the text as through structs (issue 16)", function()
+    math.randomseed(20261202)
+    for n = 1, 300 do
+      local json = assert(referrals.encode(generate_object("Referral", 0)))
+      local direct = assert(referrals.decode(json))
+      local structs = assert(referrals._decode_structs(json))
+      assert.same(structs, direct, "referral " .. n .. ": " .. json)
+      assert.equal(assert(referrals.encode(structs)), assert(referrals.encode(direct)))
+    end
+  end)
 end)

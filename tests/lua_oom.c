@@ -9,6 +9,10 @@
  * against a loopback responder that answers every request 401 (so each call asks the token
  * function again with force = true), for n = 0, 1, 2...: whatever that call returns or
  * raises, the next call, with memory back, must reach the server again.
+ *
+ * The same against a responder that answers 201 with a referral: the result table is built
+ * from the answer's text while the client is held (issue 16), so a memory error there must
+ * be raised after the client is let go, and leave nothing behind (valgrind, ASan).
  */
 #include <arpa/inet.h>
 #include <lauxlib.h>
@@ -46,13 +50,31 @@ static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 
 /* ---- a server that answers 401 to everything -------------------------------------------- */
 
-static void *serve_401(void *arg) {
-  int listener = *(int *)arg;
-  /* Connection: close, as the socket is closed after it: a kept-alive connection closed
-   * under a POST would make that call NO_ANSWER (in doubt), a race, not a memory failure. */
-  static const char answer[] =
-      "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
-      "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+/* Connection: close, as the socket is closed after it: a kept-alive connection closed
+ * under a POST would make that call NO_ANSWER (in doubt), a race, not a memory failure. */
+static const char answer_401[] = "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+                                 "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+
+/* A referral with every kind of value the reading builds: nested objects, arrays of objects
+ * and strings, an escaped string, a JSON-kind member, an unknown member. */
+#define REFERRAL_BODY                                                                        \
+  "{\"id\":\"r1\",\"name\":\"caf\\u00e9\",\"type\":\"Independent\",\"target\":[{\"type\":\"None\"," \
+  "\"id\":\"t\"}],\"customerProfile\":{\"name\":\"C\",\"team\":[{\"firstName\":\"a\","            \
+  "\"contactPreference\":{\"locale\":\"en\"}}],\"ids\":[]},\"details\":{\"notes\":\"x\","            \
+  "\"dealValue\":5,\"incentiveLevel\":{\"a\":[1,{}]}},\"tags\":[\"x\",\"y\"],"                       \
+  "\"unknownMember\":{\"k\":[true,null]}}"
+static const char answer_201[] = "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+                                 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s";
+
+typedef struct server {
+  int listener;
+  char answer[1024];
+  volatile long served; /* answers sent */
+} server;
+
+static void *serve(void *arg) {
+  server *sv = arg;
+  int listener = sv->listener;
   for (;;) {
     int conn = accept(listener, NULL, NULL);
     if (conn < 0) return NULL;
@@ -70,13 +92,14 @@ static void *serve_401(void *arg) {
       size_t body = cl ? (size_t)atol(cl + 16) : 0;
       if (got >= (size_t)(end + 4 - buf) + body) break;
     }
-    if (send(conn, answer, sizeof answer - 1, 0) < 0) break;
+    if (send(conn, sv->answer, strlen(sv->answer), 0) < 0) break;
+    __atomic_add_fetch(&sv->served, 1, __ATOMIC_SEQ_CST);
     close(conn);
   }
   return NULL;
 }
 
-static int start_server(int *port) {
+static int start_server(server *sv, int *port) {
   int s = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a;
   memset(&a, 0, sizeof a);
@@ -87,10 +110,9 @@ static int start_server(int *port) {
       getsockname(s, (struct sockaddr *)&a, &len) != 0)
     return -1;
   *port = ntohs(a.sin_port);
-  static int listener;
-  listener = s;
+  sv->listener = s;
   pthread_t t;
-  if (pthread_create(&t, NULL, serve_401, &listener) != 0) return -1;
+  if (pthread_create(&t, NULL, serve, sv) != 0) return -1;
   pthread_detach(t);
   return 0;
 }
@@ -98,7 +120,7 @@ static int start_server(int *port) {
 /* ---- the test --------------------------------------------------------------------------- */
 
 static const char setup[] =
-    "local core, port = require 'referrals.core', ...\n"
+    "local core, port, port_201 = require 'referrals.core', ...\n"
     "local forced = 0\n"
     "client = core.new { base_url = 'http://127.0.0.1:' .. port, timeout = 5, retries = 0,\n"
     "  token = function(o) if o and o.force then forced = forced + 1 end return 'tok' end,\n"
@@ -106,6 +128,8 @@ static const char setup[] =
     "request = { name = 'oom', type = 'Independent', customerProfile = { name = 'C' },\n"
     "  consent = {}, details = { notes = 'x' } }\n"
     "function forced_count() return forced end\n"
+    "reading = core.new { base_url = 'http://127.0.0.1:' .. port_201, timeout = 5,\n"
+    "  retries = 0, token = 'tok' }\n"
     "function many()\n"
     "  local results, err = client:create_many { request }\n"
     "  if not results then return err.code end\n"
@@ -137,8 +161,8 @@ static const char *many_once(lua_State *L, const char *fn, char *code, size_t si
 
 /* client:create(request) in a protected call; returns err.code of a clean `nil, err`, or
  * "(raised)" / "(ok)". */
-static const char *create_once(lua_State *L, char *code, size_t size) {
-  lua_getglobal(L, "client");
+static const char *create_on(lua_State *L, const char *client, char *code, size_t size) {
+  lua_getglobal(L, client);
   lua_getfield(L, -1, "create");
   lua_insert(L, -2);
   lua_getglobal(L, "request");
@@ -159,9 +183,16 @@ static const char *create_once(lua_State *L, char *code, size_t size) {
   return out;
 }
 
+static const char *create_once(lua_State *L, char *code, size_t size) {
+  return create_on(L, "client", code, size);
+}
+
 int main(void) {
-  int port;
-  if (start_server(&port) != 0) {
+  static server sv401, sv201;
+  snprintf(sv401.answer, sizeof sv401.answer, "%s", answer_401);
+  snprintf(sv201.answer, sizeof sv201.answer, answer_201, sizeof REFERRAL_BODY - 1, REFERRAL_BODY);
+  int port, port_201;
+  if (start_server(&sv401, &port) != 0 || start_server(&sv201, &port_201) != 0) {
     CHECK(0, "a loopback listener");
     return tap_done();
   }
@@ -171,7 +202,8 @@ int main(void) {
   lua_pop(L, 1);
   int loaded = luaL_loadstring(L, setup) == LUA_OK;
   lua_pushinteger(L, port);
-  CHECK(loaded && lua_pcall(L, 1, 0, 0) == LUA_OK, "the client and the request are set up");
+  lua_pushinteger(L, port_201);
+  CHECK(loaded && lua_pcall(L, 2, 0, 0) == LUA_OK, "the client and the request are set up");
 
   char code[64];
   CHECK_STR(create_once(L, code, sizeof code), "HTTP_401",
@@ -224,6 +256,29 @@ int main(void) {
     printf("# %ld limited %s calls\n", tried, runs[r]);
     CHECK(busy == 0, "after a memory failure in create_many the next call reaches the server");
   }
+
+  /* A 201 read into tables while the client is held: a failure while reading raises, and
+   * the next call reads the whole referral. */
+  CHECK_STR(create_on(L, "reading", code, sizeof code), "(ok)", "a create that reads a referral");
+  busy = 0;
+  whole = 0;
+  int raised_reading = 0;
+  long tried = 0;
+  for (long n = 0; n < 20000 && !whole; n++, tried++) {
+    long served = __atomic_load_n(&sv201.served, __ATOMIC_SEQ_CST);
+    allocations_left = n;
+    const char *got = create_on(L, "reading", code, sizeof code);
+    whole = strcmp(got, "(ok)") == 0 && allocations_left > 0;
+    allocations_left = -1;
+    if (strcmp(got, "(raised)") == 0 && __atomic_load_n(&sv201.served, __ATOMIC_SEQ_CST) > served)
+      raised_reading++;
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    if (strcmp(create_on(L, "reading", code, sizeof code), "(ok)") != 0) busy++;
+  }
+  printf("# %ld limited reading creates, %d raised after the answer came\n", tried,
+         raised_reading);
+  CHECK(raised_reading > 0, "some memory failures hit the reading of the answer");
+  CHECK(busy == 0, "after a memory failure while reading the next create reads the referral");
   lua_close(L);
   return tap_done();
 }
