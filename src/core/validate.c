@@ -1,8 +1,9 @@
 /*
  * validate.c: checks a referral before it is sent, so that a mistake is reported with the
- * path of the field at fault instead of as the service's bare 400. One walk over the
- * descriptors of schema.c: every rule follows from a field's kind and flags, none names a
- * field, except the status/substatus pair (spec §3.1), which is a rule about two of them.
+ * path of the field at fault instead of as the service's bare 400. The rules the encode walk
+ * (encode_walk.c) applies to each member, whatever it reads the referral from (structs, a
+ * Lua table): every rule follows from a field's kind and flags, none names a field, except
+ * the status/substatus pair (spec §3.1), which is a rule about two of them.
  *
  * Error codes (category REFERRALS_E_VALIDATION; err->field is the path, and the message
  * starts with it):
@@ -23,33 +24,17 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "referrals.h"
+#include "encode_walk.h"
 
-/* The walk's reporting: the first problem goes into err; with a sink, each problem is also
- * handed to it and the walk goes on past it (a value with a problem is not looked into
- * further), so a caller sees every problem of a referral in one pass. */
-typedef struct checker {
-  referrals_error *err;
-  referrals_problem_fn sink;
-  void *ud;
-  int rc; /* the first problem's result, or REFERRALS_OK */
-  /* the refused string of the next problem: kept in its err->value, never in its message
-   * (issue 13) */
-  const referrals_value *value;
-} checker;
+typedef referrals_checker checker;
+typedef referrals_path path;
 
-/* Where the walk is: a chain of frames on the C stack, from the value up to the root. The
- * path text is only built when something is wrong, so a valid referral costs no formatting. */
-typedef struct path {
-  const struct path *up;
-  const char *key; /* a member's wire key; NULL for an item of the array named by up */
-  size_t key_len;
-  uint32_t item; /* the item's index from 1, as Lua counts */
-} path;
-
-static size_t path_render(const path *at, char *out, size_t size) {
-  if (!at) return 0;
-  size_t n = path_render(at->up, out, size);
+size_t referrals_path_render(const path *at, char *out, size_t size) {
+  if (!at) {
+    if (size) out[0] = '\0';
+    return 0;
+  }
+  size_t n = referrals_path_render(at->up, out, size);
   if (at->key)
     n += (size_t)snprintf(out + n, size - n, "%s%.*s", n ? "." : "", (int)at->key_len, at->key);
   else
@@ -76,7 +61,7 @@ fail(checker *ck, const path *at, const char *code, const char *fmt, ...) {
   referrals_error later;
   referrals_error *e = ck->rc ? &later : ck->err;
   char field[sizeof e->field], what[sizeof e->message];
-  path_render(at, field, sizeof field);
+  referrals_path_render(at, field, sizeof field);
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
@@ -89,9 +74,6 @@ fail(checker *ck, const path *at, const char *code, const char *fmt, ...) {
   if (ck->sink) ck->sink(ck->ud, e);
   return rc;
 }
-
-/* After a member's or item's problem: stop, unless a sink wants every problem. */
-#define STOP(ck, rc) ((rc) && !(ck)->sink)
 
 /* "None, New, Active, Closed" */
 static const char *enum_list(const referrals_enum *e, char *out, size_t size) {
@@ -161,51 +143,9 @@ static int check_raw(referrals_kind expected, const referrals_value *v, const pa
   return fail(ck, at, "type", "expected %s, got %s", kind_shape(expected), got);
 }
 
-static int check_value(const referrals_field *f, const referrals_value *v, const path *at,
-                       referrals_mode mode, checker *ck);
-
-static int check_object(const referrals_type *t, const void *obj, const path *at,
-                        referrals_mode mode, checker *ck) {
-  /* Most members of a referral are absent; only a required one on create is of interest. */
-  const unsigned need = mode == REFERRALS_MODE_CREATE ? REFERRALS_F_REQUIRED : 0;
-  const referrals_field *fields = t->fields;
-  const referrals_value *values = REFERRALS_FIELD_VALUE(obj, t, fields); /* in field order */
-  const unsigned n = t->nfields;
-  for (unsigned i = 0; i < n; i++) {
-    const referrals_field *f = &fields[i];
-    const referrals_value *v = &values[i];
-    if (v->state == REFERRALS_ABSENT && !(f->flags & need)) continue;
-    const path here = {at, f->key, f->key_len, 0};
-    int rc = check_value(f, v, &here, mode, ck);
-    if (STOP(ck, rc)) return rc;
-  }
-  return REFERRALS_OK;
-}
-
-/* The items of an OBJECT_ARRAY (OBJECT values) or a STRING_ARRAY (STRING values); an item
- * may be null, or raw. */
-static int check_items(const referrals_field *f, const referrals_value *v, const path *at,
-                       referrals_mode mode, checker *ck) {
-  const int objects = f->kind == REFERRALS_KIND_OBJECT_ARRAY;
-  for (uint32_t i = 0; i < v->len; i++) {
-    const referrals_value *item = &v->as.items[i];
-    if (item->state == REFERRALS_NULL || item->state == REFERRALS_ABSENT) continue;
-    const path here = {at, NULL, 0, i + 1};
-    int rc;
-    if (item->state == REFERRALS_RAW)
-      rc =
-          check_raw(objects ? REFERRALS_KIND_OBJECT : REFERRALS_KIND_STRING, item, &here, mode, ck);
-    else if (objects)
-      rc = check_object(f->type, item->as.object, &here, mode, ck);
-    else
-      rc = check_utf8(item, &here, ck);
-    if (STOP(ck, rc)) return rc;
-  }
-  return REFERRALS_OK;
-}
-
-static int check_value(const referrals_field *f, const referrals_value *v, const path *at,
-                       referrals_mode mode, checker *ck) {
+int referrals_check_member(const referrals_field *f, const referrals_value *v, const path *at,
+                           checker *ck) {
+  const referrals_mode mode = ck->mode;
   const int create = mode == REFERRALS_MODE_CREATE;
   if (create && (f->flags & REFERRALS_F_RO) && v->state != REFERRALS_ABSENT)
     return fail(ck, at, "read_only", "read-only, set by the server; remove it before create");
@@ -226,21 +166,21 @@ static int check_value(const referrals_field *f, const referrals_value *v, const
       if (v->is_integer || isfinite(v->as.number)) return REFERRALS_OK;
       return fail(ck, at, "number",
                   "expected a finite number, got %g (JSON has no NaN or infinity)", v->as.number);
-    case REFERRALS_KIND_OBJECT: return check_object(f->type, v->as.object, at, mode, ck);
-    case REFERRALS_KIND_OBJECT_ARRAY:
-    case REFERRALS_KIND_STRING_ARRAY: return check_items(f, v, at, mode, ck);
-    case REFERRALS_KIND_BOOL:
-    case REFERRALS_KIND_JSON: /* kept verbatim; the codec checked it is JSON */ break;
+    default: /* objects and arrays: the walk looks inside; BOOL, JSON: nothing to check */
+      return REFERRALS_OK;
   }
-  return REFERRALS_OK;
 }
 
-int referrals_validate_value(const referrals_field *f, const referrals_value *v,
-                             const char *path_text, referrals_mode mode, referrals_error *err) {
-  if (!path_text) path_text = f->key;
-  const path root = {NULL, path_text, strlen(path_text), 0};
-  checker ck = {.err = err};
-  return check_value(f, v, &root, mode, &ck);
+/* An item of an OBJECT_ARRAY (OBJECT values) or a STRING_ARRAY (STRING values) may be
+ * null, or raw. */
+int referrals_check_item(const referrals_field *f, const referrals_value *item, const path *at,
+                         checker *ck) {
+  const int objects = f->kind == REFERRALS_KIND_OBJECT_ARRAY;
+  if (item->state == REFERRALS_NULL || item->state == REFERRALS_ABSENT) return REFERRALS_OK;
+  if (item->state == REFERRALS_RAW)
+    return check_raw(objects ? REFERRALS_KIND_OBJECT : REFERRALS_KIND_STRING, item, at, ck->mode,
+                     ck);
+  return objects ? REFERRALS_OK : check_utf8(item, at, ck);
 }
 
 /* Whether v is a value its enum lists (after a walk that reported every problem, a value
@@ -253,8 +193,8 @@ static int listed(const referrals_value *v, const char *key) {
 /* spec §3.1. After the walk, so that each half is known to be a listed value or "" (the
  * service's "no value", accepted on update). Only a pair is judged: a substatus alone, on
  * create too, is left to the service. */
-static int check_status_pair(const referrals_referral *r, checker *ck) {
-  const referrals_value *status = &r->status, *substatus = &r->substatus;
+int referrals_check_status_pair(const referrals_value *status, const referrals_value *substatus,
+                                checker *ck) {
   const char *reason;
   if (status->state != REFERRALS_SET || substatus->state != REFERRALS_SET || status->len == 0 ||
       substatus->len == 0 || !listed(status, "status") || !listed(substatus, "substatus") ||
@@ -264,11 +204,20 @@ static int check_status_pair(const referrals_referral *r, checker *ck) {
   return fail(ck, &at, "status_pair", "%s", reason);
 }
 
+/* ---- on C structs: the walk with the struct source ------------------------------------- */
+
+int referrals_validate_value(const referrals_field *f, const referrals_value *v,
+                             const char *path_text, referrals_mode mode, referrals_error *err) {
+  checker ck = {.err = err, .mode = mode};
+  referrals_encode_walk w = {.source = &referrals_struct_source, .check = &ck, .err = err};
+  return referrals_walk_value(&w, f, 0, v, path_text ? path_text : f->key);
+}
+
 int referrals_validate_each(const referrals_referral *r, referrals_mode mode,
                             referrals_problem_fn sink, void *ud, referrals_error *err) {
-  checker ck = {.err = err, .sink = sink, .ud = ud};
-  int rc = check_object(&referrals_type_referral, r, NULL, mode, &ck);
-  if (!STOP(&ck, rc)) check_status_pair(r, &ck);
+  checker ck = {.err = err, .sink = sink, .ud = ud, .mode = mode};
+  referrals_encode_walk w = {.source = &referrals_struct_source, .check = &ck, .err = err};
+  referrals_walk_object(&w, &referrals_type_referral, r);
   return ck.rc;
 }
 

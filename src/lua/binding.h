@@ -28,8 +28,8 @@ typedef struct referrals_ctx {
   int busy;       /* a call is using this context (a __gc finalizer may re-enter the module) */
   int schema_ref; /* registry ref of the schema tables (see schema_tables.c) */
   struct referrals_key_index *keys; /* wire key -> field, per type (see schema_tables.c) */
-  int stack_need; /* Lua stack slots a walk between a table and a struct may use: checked
-                     once per walk, not per object (the schema bounds the nesting) */
+  int stack_need; /* Lua stack slots a walk of a resource's tables may use: checked once
+                     per walk, not per object (the schema bounds the nesting) */
   int extra;      /* stack index of the call's set of extra paths (extra.c); 0: none */
   /* [type.index]: the members the last decoded object of the type had, the size its next
    * table is created at (json_to_table.c) */
@@ -71,13 +71,18 @@ int referrals_push_error(lua_State *L, const referrals_error *err);
 int referrals_push_ctx_error(lua_State *L, const referrals_ctx *ctx);
 void referrals_error_open(lua_State *L);
 
-/* table_to_struct.c: converts the table at idx into a struct of type t in ctx->arena.
- * strict: unknown keys are errors (validate, create), but for the paths of ctx->extra; else
- * they are kept as raw JSON. The
- * conversion goes on past an unknown key: each is kept in ctx->problems, err is the first,
- * and the result is REFERRALS_E_VALIDATION with a complete struct (ctx->nproblems > 0). */
-int referrals_table_to_struct(lua_State *L, referrals_ctx *ctx, int idx, const referrals_type *t,
-                              int strict, void **out);
+/* lua_values.c: walks the referral table at idx once (src/core/encode_walk.h, no structs):
+ * mode >= 0 (a referrals_mode) checks it, collecting every problem into ctx->problems
+ * (unknown keys first, refused on create but for the paths of ctx->extra; then the rules'
+ * problems; ctx->err the first); out (when not NULL) gets its JSON, complete only on
+ * REFERRALS_OK. A value that cannot be read (a type mismatch) is reported alone. Unknown
+ * keys outside create are kept and written as raw JSON. */
+int referrals_walk_table(lua_State *L, referrals_ctx *ctx, int idx, int mode,
+                         referrals_buffer *out);
+/* The same result the C API's way: the table converted into structs, then walked (a test
+ * aid: module.c's _encode_structs). */
+int referrals_walk_structs(lua_State *L, referrals_ctx *ctx, int idx, int mode,
+                           referrals_buffer *out);
 
 /* Converts the Lua value at idx into one value of field f (as_item: an item of the array
  * field f), strictly; path names it in errors (e.g. "details.dealValue"). */
@@ -114,13 +119,13 @@ void referrals_push_struct(lua_State *L, referrals_ctx *ctx, const referrals_typ
 /* module.c: pushes nil, err when rc is an error (else the caller pushed the result), then
  * releases ctx; returns the number of results. */
 int referrals_ctx_finish(lua_State *L, referrals_ctx *ctx, int rc);
-/* Validates r in mode, collecting every problem into ctx->problems, after those already
- * there (then ctx->err stays the first of those). */
-int referrals_ctx_validate(referrals_ctx *ctx, const referrals_referral *r, referrals_mode mode);
-/* Appends a copy of problem to ctx->problems (at most 100; none when out of memory). */
+/* Appends a copy of problem to the list *items, *n in a (at most 100; none when out of
+ * memory); referrals_ctx_keep_problem to ctx->problems. */
+void referrals_problems_keep(referrals_arena *a, referrals_error **items, unsigned *n,
+                             const referrals_error *problem);
 void referrals_ctx_keep_problem(referrals_ctx *ctx, const referrals_error *problem);
-/* Converts the referral table at idx, validates it when mode >= 0 (a referrals_mode) and
- * writes its JSON to ctx->out. */
+/* Validates the referral table at idx when mode >= 0 (a referrals_mode) and writes its JSON
+ * to ctx->out, in one walk (referrals_walk_table). */
 int referrals_encode_table(lua_State *L, referrals_ctx *ctx, int idx, int mode);
 
 /* client.c: referrals.new, referrals.Client (the methods), referrals.error. Expects the

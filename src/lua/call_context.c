@@ -19,18 +19,33 @@ static int ctx_gc(lua_State *L) {
   return 0;
 }
 
+/* The Lua stack slots a walk between a table and t's values may take, checked once per walk,
+ * not per object (the schema bounds the nesting): per level, the tables of every member kept
+ * for the encode walk (lua_values.c), lua_next's key and value, or a decoded object's table,
+ * key table, key and value. */
+static int walk_stack_need(const referrals_type *t) {
+  int deepest = 0;
+  for (unsigned i = 0; i < t->nfields; i++) {
+    const referrals_field *f = &t->fields[i];
+    if (f->kind != REFERRALS_KIND_OBJECT && f->kind != REFERRALS_KIND_OBJECT_ARRAY) continue;
+    int d = walk_stack_need(f->type);
+    if (d > deepest) deepest = d;
+  }
+  return (int)t->nfields + 8 + deepest;
+}
+
 static referrals_ctx *ctx_new(lua_State *L, int schema_ref) {
   referrals_ctx *ctx = lua_newuserdata(L, sizeof *ctx);
   memset(ctx, 0, sizeof *ctx);
   referrals_buffer_init(&ctx->out);
   referrals_buffer_init(&ctx->scratch);
   ctx->schema_ref = schema_ref;
-  unsigned depth = 0;
+  int need = 0;
   for (unsigned i = 0; i < referrals_all_types_count; i++) {
-    unsigned d = referrals_type_depth(referrals_all_types[i]);
-    if (d > depth) depth = d;
+    int n = walk_stack_need(referrals_all_types[i]);
+    if (n > need) need = n;
   }
-  ctx->stack_need = 4 * (int)depth + 8; /* per level: table, key table or array, key, value */
+  ctx->stack_need = need;
   luaL_getmetatable(L, REFERRALS_CTX_MT);
   lua_setmetatable(L, -2);
   ctx->arena = referrals_arena_new();
@@ -74,29 +89,21 @@ void referrals_ctx_release(referrals_ctx *ctx) { ctx->busy = 0; }
 
 #define MAX_PROBLEMS 100 /* reported in err.errors; a referral with more has bigger trouble */
 
-/* The sink of referrals_validate_each: the problems go into the call's arena, in blocks that
- * double, so no list survives the call and nothing is freed by hand. */
-void referrals_ctx_keep_problem(referrals_ctx *ctx, const referrals_error *problem) {
-  unsigned n = ctx->nproblems;
+/* The problems go into the call's arena, in blocks that double, so no list survives the
+ * call and nothing is freed by hand. */
+void referrals_problems_keep(referrals_arena *a, referrals_error **items, unsigned *count,
+                             const referrals_error *problem) {
+  unsigned n = *count;
   if (n >= MAX_PROBLEMS) return;
   if ((n & (n - 1)) == 0) { /* 0, 1, 2, 4, ...: the block is full */
-    referrals_error *more =
-        referrals_arena_alloc_uninit(ctx->arena, sizeof *more * (n ? 2 * n : 1));
+    referrals_error *more = referrals_arena_alloc_uninit(a, sizeof *more * (n ? 2 * n : 1));
     if (!more) return; /* out of memory: err still holds the first problem */
-    if (n) memcpy(more, ctx->problems, sizeof *more * n);
-    ctx->problems = more;
+    if (n) memcpy(more, *items, sizeof *more * n);
+    *items = more;
   }
-  ctx->problems[ctx->nproblems++] = *problem;
+  (*items)[(*count)++] = *problem;
 }
 
-static void keep_problem(void *ud, const referrals_error *problem) {
-  referrals_ctx_keep_problem(ud, problem);
-}
-
-int referrals_ctx_validate(referrals_ctx *ctx, const referrals_referral *r, referrals_mode mode) {
-  if (!ctx->nproblems) return referrals_validate_each(r, mode, keep_problem, ctx, &ctx->err);
-  referrals_error later; /* the conversion's problems come first: err is the first of them */
-  referrals_error_clear(&later);
-  referrals_validate_each(r, mode, keep_problem, ctx, &later);
-  return REFERRALS_E_VALIDATION;
+void referrals_ctx_keep_problem(referrals_ctx *ctx, const referrals_error *problem) {
+  referrals_problems_keep(ctx->arena, &ctx->problems, &ctx->nproblems, problem);
 }

@@ -6,7 +6,7 @@
  * normalized -- "/" and "." alike, array items without their index -- so that a key met
  * while converting (customerProfile.team[2].x) and a PATCH path (/customerProfile/team/0/x)
  * find the same entry. The set of a call (the client's list and the call's) is a table on
- * the stack, ctx->extra; table_to_struct.c and patch.c ask it before refusing a key, so a
+ * the stack, ctx->extra; lua_values.c and patch.c ask it before refusing a key, so a
  * member a later schema learns is simply validated again.
  */
 #include <string.h>

@@ -54,11 +54,6 @@ static int read_answer(void *ud, const referrals_type *t, const char *json, size
   return REFERRALS_OK;
 }
 
-/* After referrals_call_begin: the client's answers are read by rd until referrals_call_end. */
-static int read_into(referrals_client *c, answer_reader *rd) {
-  referrals_client_set_reader(c, read_answer, rd);
-  return REFERRALS_OK;
-}
 
 /* After referrals_call_end: the referral read, the one an in-doubt create was resolved to
  * (structs), or true for a 2xx without a body (a bare 204, spec §1.5); a Lua error of the
@@ -105,7 +100,8 @@ static int l_create(lua_State *L) {
   answer_reader rd = {.L = L, .ctx = ctx};
   int rc = referrals_encode_table(L, ctx, 2, REFERRALS_MODE_CREATE);
   if (rc == REFERRALS_OK) rc = referrals_call_begin(L, ctx, deadline, &k, &c);
-  if (rc == REFERRALS_OK) rc = read_into(c, &rd);
+  /* the client's answers are read by rd until referrals_call_end */
+  if (rc == REFERRALS_OK) referrals_client_set_reader(c, read_answer, &rd);
   if (rc == REFERRALS_OK)
     rc = referrals_create(c, ctx->out.data, ctx->out.len, ctx->arena, &r, &ctx->err);
   referrals_call_end(L, &k);
@@ -125,7 +121,8 @@ static int l_get(lua_State *L) {
   referrals_call k = {.L = L};
   answer_reader rd = {.L = L, .ctx = ctx};
   int rc = referrals_call_begin(L, ctx, deadline, &k, &c);
-  if (rc == REFERRALS_OK) rc = read_into(c, &rd);
+  /* the client's answers are read by rd until referrals_call_end */
+  if (rc == REFERRALS_OK) referrals_client_set_reader(c, read_answer, &rd);
   if (rc == REFERRALS_OK) rc = referrals_get(c, id, len, ctx->arena, &r, &ctx->err);
   referrals_call_end(L, &k);
   return finish_referral(L, ctx, &k, &rd, r, rc);
@@ -243,7 +240,8 @@ static int l_update(lua_State *L) {
   if (rc == REFERRALS_OK) rc = referrals_lua_patch(L, ctx, 3);
   if (rc == REFERRALS_OK) rc = referrals_call_begin(L, ctx, deadline, &k, &c);
   answer_reader rd = {.L = L, .ctx = ctx};
-  if (rc == REFERRALS_OK) rc = read_into(c, &rd);
+  /* the client's answers are read by rd until referrals_call_end */
+  if (rc == REFERRALS_OK) referrals_client_set_reader(c, read_answer, &rd);
   if (rc == REFERRALS_OK)
     rc = referrals_update(c, id, id_len, ctx->out.data, ctx->out.len, etag, etag_len, ctx->arena,
                           &r, &ctx->err);
