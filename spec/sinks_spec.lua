@@ -1,7 +1,9 @@
--- The decode walk's two sinks (issue 16): referrals.decode builds its tables straight from
--- the text; referrals._decode_structs goes the C API's way, into structs first, then tables.
--- Both must give the same referral member for member, the same JSON when encoded again, and
--- the same error for a document either refuses.
+-- Both ways through each walk (issue 16). Decode: referrals.decode builds its tables
+-- straight from the text; referrals._decode_structs goes the C API's way, into structs
+-- first, then tables. Encode: referrals.encode and encode_valid check and write the table in
+-- one walk; referrals._encode_structs converts it into structs first and walks those. Each
+-- pair must give the same referral member for member, the same JSON bytes, and the same
+-- errors for what either refuses.
 local referrals = require "referrals"
 local fixtures = require "fixtures"
 
@@ -69,6 +71,81 @@ describe("the decode walk's two sinks", function()
       assert.is_nil(structs, text)
       assert.same({ err2.category, err2.code, err2.position, err2.message },
         { err1.category, err1.code, err1.position, err1.message }, text)
+    end
+  end)
+end)
+
+-- every problem of an error as text, in order
+local function problems(err)
+  local out = {}
+  for i, e in ipairs(err.errors or { err }) do
+    out[i] = table.concat({ e.code, e.field or "", e.value or "", e.message }, "|")
+  end
+  return out
+end
+
+local function same_error(err1, err2, what)
+  assert.same({ err2.category, err2.code, err2.field, err2.message, err2.value },
+    { err1.category, err1.code, err1.field, err1.message, err1.value }, what)
+  assert.same(problems(err2), problems(err1), what)
+end
+
+describe("the encode walk's two sources", function()
+  local cjson = require "cjson"
+
+  local function request() return cjson.decode(fixtures.read("create-request.json")) end
+
+  it("write the documented request byte for byte, validated or not", function()
+    local json = assert(referrals.encode_valid(request()))
+    assert.equal(json, assert(referrals._encode_structs(request(), "create")))
+    assert.equal((fixtures.read("create-request.json"):gsub("%s+$", "")), json)
+    assert.equal(assert(referrals._encode_structs(request())), assert(referrals.encode(request())))
+  end)
+
+  it("write the same read referrals back, unknown members in the same place", function()
+    for _, name in ipairs { "create-response.json", "real-shaped-response.json" } do
+      local ref = assert(referrals.decode(fixtures.read(name)))
+      ref.someNewMember, ref.customerProfile.alsoNew = { 1, { a = true } }, "x"
+      assert.equal(assert(referrals._encode_structs(ref)), assert(referrals.encode(ref)), name)
+      assert.equal(assert(referrals._encode_structs(ref, "update")),
+        assert(referrals.encode_valid(ref, "update")), name)
+    end
+  end)
+
+  it("refuse the same tables with the same errors, every problem in the same order", function()
+    local cases = {
+      function(r) r.id, r.eTag, r.status = "x", '"e"', "active" end,
+      function(r) r.details.closingDateTime = "soon"; r.type = "shared" end,
+      function(r) r.ReferralType, r.customerProfile = "Shared", nil end,
+      function(r) r.details.dealValue = "10000" end,
+      function(r) r.target = { { type = "Nope" }, "x" } end,
+      function(r) r.target = { [1] = { id = "a" }, [3] = { id = "b" } } end,
+      function(r) r.customerProfile.team[1].emailAddress = "a@b" end,
+      function(r) r.details.dealValue = 0 / 0 end,
+      function(r) r.name = "caf\233" end,
+      function(r) r.details.closingDateTime = 1e300 end,
+      function(r) r.status, r.substatus = "Closed", "Pending" end,
+      function(r) r[1] = "array item" end,
+      function(r) r.consent = referrals.null end,
+      function(r) r.details.incentiveLevel = { f = print } end,
+      function(r) r.favorite = "yes"; r.id = "x" end,
+    }
+    for i, change in ipairs(cases) do
+      local r = request()
+      change(r)
+      for _, mode in ipairs { "create", "update" } do
+        local json1, err1 = referrals.encode_valid(r, mode)
+        local json2, err2 = referrals._encode_structs(r, mode)
+        assert.equal(json2, json1, "case " .. i .. " " .. mode)
+        if err1 or err2 then same_error(assert(err1), assert(err2), "case " .. i .. " " .. mode) end
+        local ok1, verr = referrals.validate(r, mode)
+        assert.equal(json1 ~= nil, ok1 == true, "case " .. i .. " " .. mode)
+        if verr then same_error(verr, err1, "case " .. i .. " " .. mode) end
+      end
+      local json1, err1 = referrals.encode(r)
+      local json2, err2 = referrals._encode_structs(r)
+      assert.equal(json2, json1, "case " .. i)
+      if err1 or err2 then same_error(assert(err1), assert(err2), "case " .. i) end
     end
   end)
 end)
