@@ -34,6 +34,9 @@ typedef struct referrals_ctx {
   /* [type.index]: the members the last decoded object of the type had, the size its next
    * table is created at (json_to_table.c) */
   uint8_t table_size[REFERRALS_TYPE_COUNT];
+  /* [0] the length of the last string array decoded, [type.index + 1] of the last array of
+   * objects of the type: the length its next table is created at */
+  uint8_t array_size[REFERRALS_TYPE_COUNT + 1];
 } referrals_ctx;
 
 /* call_context.c: the context of the current call; a fresh one if the shared one is busy

@@ -5,9 +5,10 @@
  * only builds.
  *
  * Keys of known members come from the schema tables (lua_rawgeti of an interned string).
- * An object's table is created at the size the last object of its type had (the service
- * sends the same shape every time); an array's items wait on the stack until it closes and
- * its table is created at its final size. Absent members are left out, null ones are
+ * An object's table is created at the size the last object of its type had, an array's at
+ * the length the last array of its items' type had (the service sends the same shapes
+ * every time), so that most are never resized. Items are set as they come: a long array
+ * never piles up on the stack (Lua 5.1 and LuaJIT have 8000 slots). Absent members are left out, null ones are
  * referrals.null, raw ones (unknown members, JSON kind, unexpected shapes) are decoded
  * generically (json_value.c).
  *
@@ -18,7 +19,7 @@
 #include "decode_sink.h"
 
 typedef struct frame {
-  int table; /* stack index of the object's table; of the slot below an array's items */
+  int table; /* stack index of the object's or array's table */
   int keys;  /* stack index of the object's key table */
   const referrals_type *t;
   unsigned count; /* members set so far */
@@ -32,24 +33,31 @@ typedef struct builder {
   int depth;
 } builder;
 
-/* Before a value: its key (a member), or room on the stack (an item, which waits there). */
+/* Before a value: its key (a member). */
 static void open_slot(builder *b, const referrals_slot *at) {
   lua_State *L = b->L;
   const frame *top = &b->frames[b->depth - 1];
   switch (at->where) {
     case REFERRALS_AT_MEMBER: lua_rawgeti(L, top->keys, (int)(at->field - top->t->fields) + 1); break;
     case REFERRALS_AT_UNKNOWN: referrals_push_json_string(L, at->key); break;
-    case REFERRALS_AT_ITEM: luaL_checkstack(L, b->ctx->stack_need, "referrals: array too long"); break;
-    default: break; /* the root stays on the stack */
+    default: break; /* an item is set by its index; the root stays on the stack */
   }
 }
 
-/* After a value: a member is set; an item or the root stays where it is. */
+/* After a value: a member or an item is set; the root stays where it is. */
 static void close_slot(builder *b, const referrals_slot *at) {
-  if (at->where != REFERRALS_AT_MEMBER && at->where != REFERRALS_AT_UNKNOWN) return;
+  if (at->where == REFERRALS_AT_ROOT) return;
   frame *top = &b->frames[b->depth - 1];
-  lua_rawset(b->L, top->table);
+  if (at->where == REFERRALS_AT_ITEM)
+    lua_rawseti(b->L, top->table, (int)at->index + 1);
+  else
+    lua_rawset(b->L, top->table);
   top->count++;
+}
+
+/* The size hint of an array of field f's items: by the items' type, one for strings. */
+static uint8_t *array_size(builder *b, const referrals_field *f) {
+  return &b->ctx->array_size[f->kind == REFERRALS_KIND_OBJECT_ARRAY ? f->type->index + 1 : 0];
 }
 
 static int object_begin(void *ud, const referrals_slot *at, const referrals_type *t) {
@@ -78,18 +86,17 @@ static int object_end(void *ud, const referrals_slot *at, const referrals_type *
 static int array_begin(void *ud, const referrals_slot *at) {
   builder *b = ud;
   open_slot(b, at);
+  lua_createtable(b->L, *array_size(b, at->field), 0);
   frame *f = &b->frames[b->depth++];
-  f->table = lua_gettop(b->L); /* the items follow */
+  f->table = lua_gettop(b->L);
+  f->count = 0;
   return 0;
 }
 
 static int array_end(void *ud, const referrals_slot *at, size_t n) {
   builder *b = ud;
-  lua_State *L = b->L;
-  frame *f = &b->frames[--b->depth];
-  lua_createtable(L, (int)n, 0);
-  lua_insert(L, f->table + 1);
-  for (size_t i = n; i > 0; i--) lua_rawseti(L, f->table + 1, (int)i);
+  b->depth--;
+  *array_size(b, at->field) = (uint8_t)(n < UINT8_MAX ? n : UINT8_MAX);
   close_slot(b, at);
   return 0;
 }
