@@ -31,6 +31,7 @@ size_t referrals_path_render(const referrals_path *at, char *out, size_t size);
  * further), so a caller sees every problem of a referral in one pass. */
 typedef struct referrals_checker {
   referrals_error *err;
+  int clear_first; /* err is scratch: cleared when the first problem is written into it */
   referrals_problem_fn sink;
   void *ud;
   referrals_mode mode;

@@ -66,7 +66,7 @@ fail(checker *ck, const path *at, const char *code, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
-  if (e == &later) referrals_error_clear(&later);
+  if (e == &later || ck->clear_first) referrals_error_clear(e);
   int rc = referrals_error_set(e, REFERRALS_E_VALIDATION, code, field, "%s: %s", field, what);
   if (ck->value) keep_value(e, ck->value);
   ck->value = NULL;

@@ -408,10 +408,9 @@ static void keep_checked(void *ud, const referrals_error *problem) {
 static int walk(conv *c, const referrals_encode_source *source, void *ud, const void *handle,
                 int mode, referrals_buffer *out) {
   referrals_ctx *ctx = c->ctx;
-  referrals_error first;
-  referrals_error_clear(&first);
+  referrals_error first; /* read only after a problem filled it */
   checked later = {ctx, NULL, 0};
-  referrals_checker ck = {.err = &first, .sink = keep_checked, .ud = &later};
+  referrals_checker ck = {.err = &first, .clear_first = 1, .sink = keep_checked, .ud = &later};
   ck.mode = mode >= 0 ? (referrals_mode)mode : REFERRALS_MODE_UPDATE;
   referrals_encode_walk w = {
       .source = source, .ud = ud, .check = mode >= 0 ? &ck : NULL, .out = out, .err = &ctx->err};
