@@ -16,18 +16,18 @@
 
 /* Where a value goes. */
 typedef enum referrals_slot_where {
-  REFERRALS_AT_ROOT,    /* the document's object */
-  REFERRALS_AT_MEMBER,  /* member `field` of the object being built */
-  REFERRALS_AT_ITEM,    /* item `index` (from 0) of the array being built, of field `field` */
-  REFERRALS_AT_UNKNOWN  /* a member the schema does not know, named `key` */
+  REFERRALS_AT_ROOT,   /* the document's object */
+  REFERRALS_AT_MEMBER, /* member `field` of the object being built */
+  REFERRALS_AT_ITEM,   /* item `index` (from 0) of the array being built, of field `field` */
+  REFERRALS_AT_UNKNOWN /* a member the schema does not know, named `key` */
 } referrals_slot_where;
 
 typedef struct referrals_slot {
   uint8_t where; /* referrals_slot_where */
   uint8_t kind;  /* what the schema expects here: the field's kind, its items' for an item */
-  const referrals_field *field;      /* MEMBER and ITEM (the array's field); NULL otherwise */
-  const referrals_json_string *key;  /* UNKNOWN: the key as scanned (maybe escaped) */
-  size_t index;                      /* ITEM */
+  const referrals_field *field;     /* MEMBER and ITEM (the array's field); NULL otherwise */
+  const referrals_json_string *key; /* UNKNOWN: the key as scanned (maybe escaped) */
+  size_t index;                     /* ITEM */
 } referrals_slot;
 
 /* Each function returns 0, or -1 after filling the walk's error (out of memory). A sink

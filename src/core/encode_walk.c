@@ -171,9 +171,9 @@ int referrals_walk_value(walk *w, const referrals_field *f, int as_item, const r
 
 /* ---- the struct source ----------------------------------------------------------------- */
 
-static int struct_object_open(void *ud, const void *handle, const referrals_type *t,
-                              const path *at, referrals_value *storage,
-                              const referrals_value **vals, const referrals_unknown **unknown) {
+static int struct_object_open(void *ud, const void *handle, const referrals_type *t, const path *at,
+                              referrals_value *storage, const referrals_value **vals,
+                              const referrals_unknown **unknown) {
   (void)ud;
   (void)at;
   (void)storage;

@@ -97,7 +97,7 @@ typedef struct referrals_encode_walk {
   referrals_error *err;     /* a value the source cannot read, a value encode refuses */
   int stopped;              /* internal: a source error ended the walk, with stop_rc */
   int stop_rc;
-  int writing;              /* internal: out, and no problem yet */
+  int writing; /* internal: out, and no problem yet */
 } referrals_encode_walk;
 
 /* Walks the object at handle, of type t, as a document's root (a referral's root also gets

@@ -170,8 +170,8 @@ static int read_object(walker *w, const referrals_slot *at, const referrals_type
       if (read_value(w, &member, depth)) return -1;
       continue;
     }
-    referrals_slot unknown = {.where = REFERRALS_AT_UNKNOWN, .kind = REFERRALS_KIND_JSON,
-                              .key = &key};
+    referrals_slot unknown = {
+        .where = REFERRALS_AT_UNKNOWN, .kind = REFERRALS_KIND_JSON, .key = &key};
     if (charge(w, sizeof(referrals_unknown)) || (!key.escaped && charge(w, key.len + 1)) ||
         read_raw(w, &unknown, depth, REFERRALS_RAW))
       return -1;

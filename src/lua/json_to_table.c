@@ -8,9 +8,9 @@
  * An object's table is created at the size the last object of its type had, an array's at
  * the length the last array of its items' type had (the service sends the same shapes
  * every time), so that most are never resized. Items are set as they come: a long array
- * never piles up on the stack (Lua 5.1 and LuaJIT have 8000 slots). Absent members are left out, null ones are
- * referrals.null, raw ones (unknown members, JSON kind, unexpected shapes) are decoded
- * generically (json_value.c).
+ * never piles up on the stack (Lua 5.1 and LuaJIT have 8000 slots). Absent members are left out,
+ * null ones are referrals.null, raw ones (unknown members, JSON kind, unexpected shapes) are
+ * decoded generically (json_value.c).
  *
  * A Lua error (memory, stack) may unwind out of the middle of the walk: the walk holds no
  * memory, and an escaped string is unescaped in a userdata (json_value.c).
@@ -38,7 +38,9 @@ static void open_slot(builder *b, const referrals_slot *at) {
   lua_State *L = b->L;
   const frame *top = &b->frames[b->depth - 1];
   switch (at->where) {
-    case REFERRALS_AT_MEMBER: lua_rawgeti(L, top->keys, (int)(at->field - top->t->fields) + 1); break;
+    case REFERRALS_AT_MEMBER:
+      lua_rawgeti(L, top->keys, (int)(at->field - top->t->fields) + 1);
+      break;
     case REFERRALS_AT_UNKNOWN: referrals_push_json_string(L, at->key); break;
     default: break; /* an item is set by its index; the root stays on the stack */
   }

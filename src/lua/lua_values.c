@@ -129,8 +129,8 @@ static int raw_json(conv *c, int idx, const path *at, const char **json, size_t 
   return REFERRALS_OK;
 }
 
-static int convert_value(conv *c, int idx, uint8_t kind, const referrals_field *f,
-                         const path *at, referrals_value *v);
+static int convert_value(conv *c, int idx, uint8_t kind, const referrals_field *f, const path *at,
+                         referrals_value *v);
 
 /* An array is a sequence 1..n and nothing else; an empty table is an empty array. The walk
  * reads its items when it reaches them; a patch value's are converted now. */
@@ -172,8 +172,8 @@ static int table_to_array(conv *c, int idx, int lt, const referrals_field *f, ui
 
 /* The value at idx as a value of kind (f's, or its items'). A shallow conversion leaves a
  * table it takes (an object, an array) as a handle: its stack index. */
-static int convert_value(conv *c, int idx, uint8_t kind, const referrals_field *f,
-                         const path *at, referrals_value *v) {
+static int convert_value(conv *c, int idx, uint8_t kind, const referrals_field *f, const path *at,
+                         referrals_value *v) {
   lua_State *L = c->L;
   int lt = lua_type(L, idx);
   if (lt == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL) { /* null */
@@ -323,9 +323,9 @@ static void pop_top(void *ud) {
   lua_settop(c->L, c->tops[--c->depth]);
 }
 
-static int source_object_open(void *ud, const void *handle, const referrals_type *t,
-                              const path *at, referrals_value *storage,
-                              const referrals_value **vals, const referrals_unknown **unknown) {
+static int source_object_open(void *ud, const void *handle, const referrals_type *t, const path *at,
+                              referrals_value *storage, const referrals_value **vals,
+                              const referrals_unknown **unknown) {
   conv *c = ud;
   int rc = push_top(c); /* the room it takes: ctx->stack_need, checked once per walk */
   if (rc) return rc;

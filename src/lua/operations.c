@@ -54,7 +54,6 @@ static int read_answer(void *ud, const referrals_type *t, const char *json, size
   return REFERRALS_OK;
 }
 
-
 /* After referrals_call_end: the referral read, the one an in-doubt create was resolved to
  * (structs), or true for a 2xx without a body (a bare 204, spec §1.5); a Lua error of the
  * reading raised now. */
