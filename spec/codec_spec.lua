@@ -210,6 +210,28 @@ describe("encode", function()
     assert.equal('{"name":"a \\"q\\" \\\\ \\n\\t\\u0001 é 日本"}', json)
   end)
 
+  it("escapes a byte at any place of a string of any length up to 40", function()
+    -- The writer copies 16 and 8 bytes at a time and ends a clean string with one word
+    -- overlapping what it copied: every length, with a byte to escape at every place.
+    local function expected(s)
+      return '"' .. s:gsub('[%c"\\]', function(c)
+        local short = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\t"] = "\\t",
+          ["\r"] = "\\r", ["\b"] = "\\b", ["\f"] = "\\f" }
+        return short[c] or string.format("\\u%04x", c:byte())
+      end) .. '"'
+    end
+    for len = 1, 40 do
+      local plain = ("abcdefghijklmnopqrstuvwxyz0123456789ABCD"):sub(1, len)
+      assert.equal('{"name":' .. expected(plain) .. "}", referrals.encode({ name = plain }))
+      for at = 1, len do
+        for _, c in ipairs({ '"', "\\", "\n", "\1" }) do
+          local s = plain:sub(1, at - 1) .. c .. plain:sub(at + 1)
+          assert.equal('{"name":' .. expected(s) .. "}", referrals.encode({ name = s }))
+        end
+      end
+    end
+  end)
+
   it("writes a datetime given as epoch seconds as an ISO-8601 string", function()
     local json = assert(referrals.encode({ details = { closingDateTime = 1542153600 } }))
     assert.equal('{"details":{"closingDateTime":"2018-11-14T00:00:00Z"}}', json)
