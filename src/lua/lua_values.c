@@ -75,7 +75,9 @@ static int set_string(conv *c, int idx, int lt, const referrals_enum *e, const p
   v->as.string = lua_tolstring(c->L, idx, &len);
   if (len > UINT32_MAX) return fail(c, at, "too_large", "string too long");
   v->len = (uint32_t)len;
-  v->code = e ? (int16_t)referrals_enum_find(e, v->as.string, len) : -1;
+  /* The code is for structs (the C API's, a patch value's); the walk of a table judges
+   * an enum by its string (validate.c), so it is not looked up twice there. */
+  v->code = e && !c->shallow ? (int16_t)referrals_enum_find(e, v->as.string, len) : -1;
   v->state = REFERRALS_SET;
   return REFERRALS_OK;
 }
