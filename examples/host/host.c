@@ -10,6 +10,10 @@
 #include <lua.h>
 #include <lualib.h>
 
+#ifndef LUA_OK
+#define LUA_OK 0 /* Lua 5.1 and LuaJIT name no success status; theirs is 0 too */
+#endif
+
 int luaopen_referrals_core(lua_State *L);
 
 static int report(lua_State *L, int status) {

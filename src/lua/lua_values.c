@@ -460,7 +460,7 @@ int referrals_walk_structs(lua_State *L, referrals_ctx *ctx, int idx, int mode,
   conv c;
   conv_init(&c, L, ctx, mode, 0);
   idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
-  void *obj;
+  void *obj = NULL;
   int rc = table_to_object(&c, idx, &referrals_type_referral, NULL, &obj);
   if (rc != REFERRALS_OK) {
     ctx->nproblems = 0; /* a value that cannot be converted is reported alone */
