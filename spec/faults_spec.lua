@@ -365,7 +365,8 @@ describe("the fake server's --latency-ms and --connection-memory", function()
     local stats
     for _ = 1, 200 do
       stats = server.control("GET", "stats")
-      if stats.in_flight == 1 then break end
+      -- in flight from its first line, recorded once its body is in: wait for both
+      if stats.in_flight == 1 and stats.requests == 1 then break end
       os.execute("sleep 0.05")
     end
     -- recorded and waiting, not stored: the wait comes before the handling
