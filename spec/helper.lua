@@ -45,6 +45,8 @@ end
 
 local function sleep(seconds) os.execute("sleep " .. seconds) end
 
+M.read_file, M.sleep = read_file, sleep
+
 -- The version of the libcurl that the curl command line uses (the module links the same
 -- system library): "curl 7.88.1 (x86_64-pc-linux-gnu) libcurl/7.88.1 ...".
 function M.libcurl_version()

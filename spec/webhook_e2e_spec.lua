@@ -15,15 +15,7 @@ local quote = helper.quote
 local KEYS = "tests/fixtures/webhook/"
 local TOKEN = "e2e-token"
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("*a")
-  f:close()
-  return text
-end
-
-local function sleep(seconds) os.execute("sleep " .. seconds) end
+local read_file, sleep = helper.read_file, helper.sleep
 
 -- Polls until f returns a true value; a bound on the loop, never a timed assertion.
 local function eventually(what, f)
