@@ -58,6 +58,8 @@ for _ in $(seq "$ROUNDS"); do
   row "4 create_many 32, HTTP/1.1" lua_in 5.4 bench/client.lua "$HTTP" "$N" 32 1.1
   row "4 create_many 8, HTTP/2 TLS" lua_in 5.4 bench/client.lua "$H2" "$N" 8 2
   row "4 create_many 32, HTTP/2 TLS" lua_in 5.4 bench/client.lua "$H2" "$N" 32 2
+  row "5 create, Lua 5.1, HTTP/1.1" lua_in 5.1 bench/client.lua "$HTTP" "$N"
+  row "5 Lua-cURL+lua-cjson, Lua 5.1" lua_in 5.1 bench/luacurl.lua "$HTTP" "$N"
 done
 
 # Instructions per request: two callgrind runs, CG_N2 and CG_N1 requests; the difference
@@ -70,6 +72,9 @@ instr() {
 ir_raw=$(instr "$dir/raw_curl" "$HTTP$PATH_" "$body")
 ir_lua=$(export LUA_CPATH="$top/build/lua5.4/?.so;;" LUA_PATH="$top/lua/?.lua;$top/lua/?/init.lua;;"
   instr lua5.4 bench/client.lua "$HTTP")
+ir_lua51=$(export LUA_CPATH="$top/build/lua5.1/?.so;;" LUA_PATH="$top/lua/?.lua;$top/lua/?/init.lua;;"
+  instr lua5.1 bench/client.lua "$HTTP")
+ir_luacurl=$(instr lua5.1 bench/luacurl.lua "$HTTP")
 
 # Marshaling: each run is already the best of 5 rounds inside; the best of ROUNDS runs too.
 marshal_best() {
@@ -79,7 +84,16 @@ marshal_best() {
 marshal=$(marshal_best 5.4)
 marshal_jit=$(marshal_best luajit)
 
-awk -F'|' -v ir_raw="$ir_raw" -v ir_lua="$ir_lua" -v n="$N" -v rounds="$ROUNDS" '
+# The floor (bench/floor.lua): Lua building the response's tables alone, nothing parsed, in
+# CPU us; with raw libcurl's CPU it bounds what any binding returning Lua tables can reach.
+floor_best() {
+  for _ in $(seq "$ROUNDS"); do lua_in "$1" bench/floor.lua 100000 | awk '{print $1}'; done | sort -n | head -1
+}
+floor=$(floor_best 5.4)
+floor_jit=$(floor_best luajit)
+
+awk -F'|' -v ir_raw="$ir_raw" -v ir_lua="$ir_lua" -v n="$N" -v rounds="$ROUNDS" \
+  -v floor="$floor" -v floor_jit="$floor_jit" -v ir_lua51="$ir_lua51" -v ir_luacurl="$ir_luacurl" '
   {
     split($2, v, " ")
     if (!($1 in seen)) { seen[$1] = ++count; name[count] = $1; rps[count] = 0; cpu[count] = 1e9 }
@@ -93,5 +107,7 @@ awk -F'|' -v ir_raw="$ir_raw" -v ir_lua="$ir_lua" -v n="$N" -v rounds="$ROUNDS" 
     for (i = 1; i <= count; i++)
       printf "%-32s %10d %10.1f %10d %9.2f %9.2f\n", name[i], rps[i], cpu[i], rss[i], rps[i] / rps[1], cpu[i] / cpu[1]
     printf "\ninstructions per request (callgrind): raw libcurl %d, client:create Lua 5.4 %d (%.2fx)\n", ir_raw, ir_lua, ir_lua / ir_raw
+    printf "instructions per request (callgrind), Lua 5.1: Lua-cURL + lua-cjson %d, client:create %d (%.2fx)\n", ir_luacurl, ir_lua51, ir_lua51 / ir_luacurl
+    printf "floor of a binding returning Lua tables (raw libcurl + Lua building the result alone, bench/floor.lua): Lua 5.4 %.2f us = %.2fx raw libcurl CPU, LuaJIT %.2f us = %.2fx\n", floor, (cpu[1] + floor) / cpu[1], floor_jit, (cpu[1] + floor_jit) / cpu[1]
   }' "$rows"
 echo "marshaling (validate+encode+decode): Lua 5.4 $marshal us/iter, LuaJIT $marshal_jit us/iter"

@@ -6,7 +6,7 @@
 #     demo     runtime + the bundled local Partner API server (make demo)
 #     docs     LDoc, for the reference (make docs)
 #     test     everything make test runs: five interpreters, sanitizers, valgrind, fuzzing
-#     bench    test + nginx and Lua-cURLv3 for the comparison rows, python3 for free ports (make bench)
+#     bench    test + nginx and Lua-cURL for the comparison rows, python3 for free ports (make bench)
 set -e
 RUNTIME="cmake make gcc pkg-config libcurl4-openssl-dev libssl-dev lua5.4 liblua5.4-dev lua-cjson lua-system"
 DEMO="$RUNTIME libmicrohttpd-dev libyajl-dev"
