@@ -16,36 +16,45 @@ local function slurp(path)
   return text
 end
 
+-- The CLI against server with its token cache in dir (and more of its environment, as
+-- "NAME=value ..."): run(args, tty) -> ok, stdout, stderr.
+local function cli(server, dir, more_env)
+  local env = ("env -u REFERRALS_TOKEN XDG_CONFIG_HOME=%s REFERRALS_AUTHORITY=%s REFERRALS_BASE_URL=%s "
+    .. "LUA_PATH=%s LUA_CPATH=%s %s %s bin/referrals"):format(quote(dir), quote(server.base_url),
+    quote(server.base_url), quote(package.path), quote(package.cpath), more_env or "", quote(LUA))
+  return function(args, tty)
+    local line = env .. " " .. args
+    if tty then line = "script -qefc " .. quote(line) .. " /dev/null" end
+    local ok = os.execute(line .. " </dev/null >" .. dir .. "/out 2>" .. dir .. "/err")
+    return ok == true or ok == 0, slurp(dir .. "/out"), slurp(dir .. "/err")
+  end
+end
+
+-- The user, in the background: waits for the code on the terminal (dir/out), then approves
+-- it through the server's control API.
+local function approve_when_shown(server, dir)
+  os.execute(("(for i in $(seq 100); do c=$(grep -o '[A-Z]\\{4\\}-[A-Z]\\{4\\}' %s/out | head -1);"
+    .. " [ -n \"$c\" ] && break; sleep 0.1; done; env -u LD_PRELOAD curl -sS -f -k -X POST"
+    .. " -H 'Content-Type: application/json' --data-binary \"{\\\"user_code\\\":\\\"$c\\\","
+    .. "\\\"action\\\":\\\"approve\\\",\\\"username\\\":\\\"ada@contoso.onmicrosoft.com\\\"}\""
+    .. " %s/_fake/devicecode) >/dev/null 2>&1 &"):format(dir, server.base_url))
+end
+
 describe("referrals login", function()
-  local server, dir, remove_dir, env
+  local server, dir, remove_dir, run
 
   setup(function()
     dir, remove_dir = helper.tempdir()
     server = helper.start { "--token", "fixed-cli-token", "--device-interval", "1" }
-    env = ("env -u REFERRALS_TOKEN XDG_CONFIG_HOME=%s REFERRALS_AUTHORITY=%s REFERRALS_BASE_URL=%s "
-      .. "LUA_PATH=%s LUA_CPATH=%s %s bin/referrals"):format(quote(dir), quote(server.base_url),
-      quote(server.base_url), quote(package.path), quote(package.cpath), quote(LUA))
+    run = cli(server, dir)
   end)
   teardown(function()
     server.stop()
     remove_dir()
   end)
 
-  local function run(args, tty)
-    local line = env .. " " .. args
-    if tty then line = "script -qefc " .. quote(line) .. " /dev/null" end
-    local ok = os.execute(line .. " </dev/null >" .. dir .. "/out 2>" .. dir .. "/err")
-    return ok == true or ok == 0, slurp(dir .. "/out"), slurp(dir .. "/err")
-  end
-
   it("signs in with a device code, then whoami, list from the cache, logout", function()
-    -- the user: waits for the code on the terminal, then approves it
-    os.execute(("(for i in $(seq 100); do c=$(grep -o '[A-Z]\\{4\\}-[A-Z]\\{4\\}' %s/out | head -1);"
-      .. " [ -n \"$c\" ] && break; sleep 0.1; done; env -u LD_PRELOAD curl -sS -f -X POST"
-      .. " -H 'Content-Type: application/json' --data-binary \"{\\\"user_code\\\":\\\"$c\\\","
-      .. "\\\"action\\\":\\\"approve\\\",\\\"username\\\":\\\"ada@contoso.onmicrosoft.com\\\"}\""
-      .. " %s/_fake/devicecode) >/dev/null 2>&1 &"):format(dir,
-      server.base_url))
+    approve_when_shown(server, dir)
     local ok, out = run("login --tenant contoso.onmicrosoft.com --client-id app-1", true)
     assert.is_true(ok, "login exits 0")
     assert.truthy(out:find("https://microsoft.com/devicelogin", 1, true))
@@ -106,6 +115,42 @@ describe("referrals login", function()
     assert.truthy(err:find("chmod 600", 1, true), err)
     assert.is_false(wok)
     assert.truthy(werr:find("(cache_permissions)", 1, true), werr)
+  end)
+end)
+
+-- A sign-in server whose certificate a company CA signed (the test CA here): the CLI trusts
+-- $REFERRALS_CA_FILE for the sign-in's requests as for the API's.
+describe("referrals login over https", function()
+  local KEYS = "tests/fixtures/webhook/"
+  local server, dir, remove_dir
+
+  setup(function()
+    dir, remove_dir = helper.tempdir()
+    server = helper.start { "--token", "fixed-cli-token", "--device-interval", "1",
+      "--cert", KEYS .. "server.pem", "--key", KEYS .. "server.key" }
+  end)
+  teardown(function()
+    server.stop()
+    remove_dir()
+  end)
+
+  it("trusts $REFERRALS_CA_FILE for the device code, the cache's refresh and the API", function()
+    local run = cli(server, dir, "REFERRALS_CA_FILE=" .. quote(KEYS .. "trusted.pem"))
+    approve_when_shown(server, dir)
+    local ok, out, err = run("login --tenant contoso.onmicrosoft.com --client-id app-1", true)
+    assert.is_true(ok, out)
+    assert.truthy(out:find("Signed in to contoso.onmicrosoft.com", 1, true), out)
+    local lok, lout, lerr = run("list")
+    assert.is_true(lok, lerr)
+    assert.equal("[]", lout:gsub("%s", ""))
+    assert.is_nil(err and err:find("certificate", 1, true))
+  end)
+
+  it("without it, the sign-in refuses the server's certificate", function()
+    local run = cli(server, dir)
+    local ok, out = run("login --tenant contoso.onmicrosoft.com --client-id app-1", true)
+    assert.is_false(ok)
+    assert.truthy(out:lower():find("certificate", 1, true), out)
   end)
 end)
 

@@ -134,7 +134,8 @@ function M.help(command)
   out[#out + 1] = ""
   out[#out + 1] = "The token comes from $REFERRALS_TOKEN, --token-command or `referrals login`,"
   out[#out + 1] = "never from an argument (arguments show in ps). $REFERRALS_CA_FILE: a PEM bundle"
-  out[#out + 1] = "to trust for the APIs' TLS. Output is JSON on stdout, indented on a terminal."
+  out[#out + 1] = "to trust for the APIs' and the sign-in's TLS. Output is JSON on stdout, indented"
+  out[#out + 1] = "on a terminal."
   out[#out + 1] = EXIT_CODES
   return table.concat(out, "\n") .. "\n"
 end

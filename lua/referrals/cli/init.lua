@@ -65,7 +65,8 @@ local function env(name)
   if v ~= "" then return v end
 end
 
--- The authority of the sign-in: $REFERRALS_AUTHORITY (e.g. the bundled server), else Entra's.
+-- The authority of the sign-in: $REFERRALS_AUTHORITY (e.g. the bundled server), else Entra's,
+-- trusting $REFERRALS_CA_FILE as the API's requests do (a company proxy signs both).
 -- Plain http only to this machine (the loopback address, as the bundled server listens on):
 -- a secret sent there never crosses a network.
 local function auth_options(tenant, client_id)
@@ -73,7 +74,7 @@ local function auth_options(tenant, client_id)
   local loopback = authority and (authority:lower():find("^http://127%.0%.0%.1[:/]")
     or authority:lower():find("^http://127%.0%.0%.1$") or authority:lower():find("^http://localhost[:/]"))
   return { tenant = tenant, client_id = client_id, authority = authority,
-    allow_http = loopback and true or nil }
+    allow_http = loopback and true or nil, ca_file = env("REFERRALS_CA_FILE") }
 end
 
 -- The token function of the cached sign-in (the first one cached) for audience, or nil; nil,
