@@ -7,10 +7,10 @@
 --   lua5.4 bench/floor.lua [iterations]
 local referrals = require "referrals"
 
-local fixtures = (arg[0]:match("^(.*[/\\])") or "") .. "../tests/fixtures/"
-local f = assert(io.open(fixtures .. "create-response.json", "rb"))
-local response_text = f:read("*a")
-f:close()
+package.path = (arg[0]:match("^(.*[/\\])") or "./") .. "?.lua;" .. package.path
+local common = require "common"
+
+local response_text = common.fixture("create-response.json")
 local N = tonumber(arg[1]) or 100000
 
 -- Lua source of a constructor for value v; referrals.null is the upvalue `null`.

@@ -6,26 +6,12 @@
 --   lua5.1 bench/luacurl.lua BASE_URL N
 local curl = require "curl"
 local cjson = require "cjson"
+package.path = (arg[0]:match("^(.*[/\\])") or "./") .. "?.lua;" .. package.path
+local common = require "common"
 
 local base_url, n = arg[1], tonumber(arg[2])
-local fixtures = (arg[0]:match("^(.*[/\\])") or "") .. "../tests/fixtures/"
-local f = assert(io.open(fixtures .. "create-request.json", "rb"))
-local request = cjson.decode(f:read("*a"))
-f:close()
-
-local function now()
-  local p = io.popen("date +%s.%N")
-  local t = tonumber(p:read("*l"))
-  p:close()
-  return t
-end
-
-local function peak_rss_kb()
-  for line in io.lines("/proc/self/status") do
-    local kb = line:match("^VmHWM:%s*(%d+)")
-    if kb then return tonumber(kb) end
-  end
-end
+local request = cjson.decode(common.fixture("create-request.json"))
+local now = common.now
 
 local easy = curl.easy_init()
 easy:setopt(curl.OPT_URL, base_url .. "/v1.0/engagements/referrals")
@@ -47,4 +33,4 @@ end
 local t0, c0 = now(), os.clock()
 for _ = 1, n do assert(create(request).id) end
 local c1, t1 = os.clock(), now()
-print(string.format("%.0f %.1f %d", n / (t1 - t0), (c1 - c0) / n * 1e6, peak_rss_kb()))
+print(string.format("%.0f %.1f %d", n / (t1 - t0), (c1 - c0) / n * 1e6, (common.memory_kb())))

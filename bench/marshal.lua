@@ -5,16 +5,11 @@
 local referrals = require "referrals"
 local cjson = require "cjson"
 
-local fixtures = (arg[0]:match("^(.*[/\\])") or "") .. "../tests/fixtures/"
-local function read(name)
-  local f = assert(io.open(fixtures .. name, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+package.path = (arg[0]:match("^(.*[/\\])") or "./") .. "?.lua;" .. package.path
+local common = require "common"
 
-local request = cjson.decode(read("create-request.json"))
-local response_text = read("create-response.json")
+local request = cjson.decode(common.fixture("create-request.json"))
+local response_text = common.fixture("create-response.json")
 local N = tonumber(arg and arg[1]) or 20000
 
 local function best_of(rounds, fn)

@@ -7,39 +7,15 @@
 --   lua bench/stream.lua --row BASE_URL OP MODE N   one row (what the first form runs)
 local referrals = require "referrals"
 local cjson = require "cjson"
+package.path = (arg[0]:match("^(.*[/\\])") or "./") .. "?.lua;" .. package.path
+local common = require "common"
 
 local CONCURRENCY = 8
-local here = arg[0]:match("^(.*[/\\])") or ""
-
-local function sh(command)
-  local p = assert(io.popen(command))
-  local out = p:read("*a")
-  p:close()
-  return out
-end
-
-local function now() return tonumber(sh("date +%s.%N")) end
-
--- VmHWM and VmRSS (KB) of a process (its /proc status file).
-local function memory_kb(status_file)
-  local m = {}
-  for line in io.lines(status_file) do
-    local name, kb = line:match("^(Vm%u%a+):%s*(%d+)")
-    if name then m[name] = tonumber(kb) end
-  end
-  return m.VmHWM, m.VmRSS
-end
-
-local function read_request()
-  local file = assert(io.open(here .. "../tests/fixtures/create-request.json", "rb"))
-  local text = file:read("*a")
-  file:close()
-  return text
-end
+local sh, now, memory_kb = common.sh, common.now, common.memory_kb
 
 -- One row in this process: prints "seconds peak_kb ok failed".
 local function row(base, op, mode, n)
-  local text = read_request()
+  local text = common.fixture("create-request.json")
   local client = referrals.new { token = "bench", base_url = base, timeout = 60 }
   local function item(i) -- what the i-th item of the job is, made when it is asked for
     local r = cjson.decode(text)
@@ -77,24 +53,6 @@ local function row(base, op, mode, n)
   print(("%.2f %d %d %d"):format(seconds, (memory_kb("/proc/self/status")), ok, failed))
 end
 
--- Starts the server; returns its base URL, its pid and a function that stops it.
-local function start(server_bin)
-  local dir = sh("mktemp -d"):gsub("%s+$", "")
-  os.execute(("%s --port 0 --port-file %s/port --max-records 100 >%s/log 2>&1 & echo $! >%s/pid")
-    :format(server_bin, dir, dir, dir))
-  local port
-  for _ = 1, 100 do
-    local pf = io.open(dir .. "/port")
-    port = pf and tonumber(pf:read("*a"))
-    if pf then pf:close() end
-    if port then break end
-    os.execute("sleep 0.05")
-  end
-  local pid = sh("cat " .. dir .. "/pid"):gsub("%s+$", "")
-  return "http://127.0.0.1:" .. assert(port, "the server did not start"), pid,
-    function() os.execute("kill " .. pid .. "; rm -rf " .. dir) end
-end
-
 if arg[1] == "--row" then
   row(arg[2], arg[3], arg[4], assert(tonumber(arg[5])))
   os.exit(0)
@@ -116,7 +74,7 @@ print(("%-8s %-7s %9s %9s %9s %12s %9s %16s"):format("op", "mode", "items", "sec
 for _, spec in ipairs(rows) do
   local op, mode, n = spec:match("^(%a+):(%a+):(%d+)$")
   assert(op, "a row is op:mode:n, e.g. get:stream:1000000")
-  local base, pid, stop = start(server_bin)
+  local base, pid, stop = common.start_server(server_bin)
   local out = sh(("%q %q --row %s %s %s %s"):format(interpreter, arg[0], base, op, mode, n))
   local seconds, peak, ok, failed = out:match("^(%S+) (%d+) (%d+) (%d+)")
   assert(seconds, "the row failed: " .. out)

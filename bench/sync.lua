@@ -7,41 +7,11 @@ local referrals = require "referrals"
 local cjson = require "cjson"
 
 local server_bin, n = assert(arg[1], "usage: sync.lua SERVER_BINARY [N]"), tonumber(arg[2] or 5000)
-local here = arg[0]:match("^(.*[/\\])") or ""
-local file = assert(io.open(here .. "../tests/fixtures/create-request.json", "rb"))
-local request = file:read("*a")
-file:close()
-
-local function sh(command)
-  local p = assert(io.popen(command))
-  local out = p:read("*a")
-  p:close()
-  return out
-end
-
-local function now() return tonumber(sh("date +%s.%N")) end
-
-local function rss_kb(which)
-  for line in io.lines("/proc/self/status") do
-    local kb = line:match("^" .. which .. ":%s*(%d+)")
-    if kb then return tonumber(kb) end
-  end
-end
-
-local dir = sh("mktemp -d"):gsub("%s+$", "")
-os.execute(("%s --port 0 --port-file %s/port --max-records 100 >%s/log 2>&1 & echo $! >%s/pid")
-  :format(server_bin, dir, dir, dir))
-local port
-for _ = 1, 100 do
-  local pf = io.open(dir .. "/port")
-  port = pf and tonumber(pf:read("*a"))
-  if pf then pf:close() end
-  if port then break end
-  os.execute("sleep 0.05")
-end
-local pid = sh("cat " .. dir .. "/pid"):gsub("%s+$", "")
-local base = "http://127.0.0.1:" .. assert(port, "the server did not start")
-local function stop() os.execute("kill " .. pid .. "; rm -rf " .. dir) end
+package.path = (arg[0]:match("^(.*[/\\])") or "./") .. "?.lua;" .. package.path
+local common = require "common"
+local request = common.fixture("create-request.json")
+local sh, now = common.sh, common.now
+local base, _, stop = common.start_server(server_bin)
 
 local function requests()
   return cjson.decode(sh("curl -s " .. base .. "/_fake/stats")).requests
@@ -70,7 +40,7 @@ local function phase(name, f)
   local t1 = now()
   local seen = requests() - r0
   rows[#rows + 1] = ("%-22s %8d %9.3f %9.2f %9d %9d"):format(name, seen, seen / n, t1 - t0,
-    rss_kb("VmRSS"), rss_kb("VmHWM"))
+    select(2, common.memory_kb()), (common.memory_kb()))
   return a, b
 end
 
