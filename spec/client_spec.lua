@@ -463,6 +463,11 @@ describe("the client", function()
         { { { op = "remove", path = "/status" } }, "op", "changes[1]" },
         { { { op = "replace", path = "/team/-", value = {} } }, "op", "/team/-" },
         { { { op = "add", path = "/team/-", value = { emial = "x" } } }, "unknown_key", "/team/-" },
+        -- a value that cannot be read wins over a rule's problem before it (the enum)
+        { { { op = "add", path = "/registrations/-", value = { type = "nope", contract = { value = "x" } } } },
+          "type", "/registrations/-.contract.value" },
+        { { { op = "add", path = "/team/-", value = { contactPreference = { emial = 1 } } } },
+          "unknown_key", "/team/-.contactPreference" },
         { { { op = "replace", path = "/status" } }, "value", "/status" },
         { { { op = "replace" } }, "path", "changes[1]" },
         { { "x" }, "changes", "changes[1]" },

@@ -87,10 +87,12 @@ int referrals_walk_table(lua_State *L, referrals_ctx *ctx, int idx, int mode,
 int referrals_walk_structs(lua_State *L, referrals_ctx *ctx, int idx, int mode,
                            referrals_buffer *out);
 
-/* Converts the Lua value at idx into one value of field f (as_item: an item of the array
- * field f), strictly; path names it in errors (e.g. "details.dealValue"). */
-int referrals_lua_to_value(lua_State *L, referrals_ctx *ctx, int idx, const referrals_field *f,
-                           int as_item, const char *path, referrals_value *out);
+/* One value of field f (as_item: an item of the array field f), the Lua value at idx, read,
+ * checked in update mode and written to out in one walk, as a table is (a JSON Patch
+ * operation's value): an unknown key is refused unless on the extra list; path names it in
+ * errors (e.g. "details.dealValue"). Nothing of a refused value is left in out. */
+int referrals_walk_table_value(lua_State *L, referrals_ctx *ctx, int idx, const referrals_field *f,
+                               int as_item, const char *path, referrals_buffer *out);
 
 /* extra.c: pushes the set of extra paths of a call: the set at base (the client's, or 0)
  * with the strings of opts.extra (opts: the options table's index, or 0) added; pushes

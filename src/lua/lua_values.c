@@ -2,9 +2,8 @@
  * lua_values.c: Lua values read as the schema's values. The Lua source of the encode walk
  * (src/core/encode_walk.h): a referral table is read one object at a time, as the walk
  * reaches it, into values on the C stack (nested tables stay on the Lua stack as handles),
- * so that it is checked and written in one pass, without structs (issue 16). And the
- * conversion of one value into a struct value in the arena, for a JSON Patch operation's
- * value (patch.c).
+ * so that it is checked and written in one pass, without structs (issue 16); a JSON Patch
+ * operation's value (patch.c) the same way.
  *
  * referrals_walk_structs is the C API's way for the same table (the whole table converted
  * into structs, then the walk over them), a test aid the specs compare with.
@@ -75,7 +74,7 @@ static int set_string(conv *c, int idx, int lt, const referrals_enum *e, const p
   v->as.string = lua_tolstring(c->L, idx, &len);
   if (len > UINT32_MAX) return fail(c, at, "too_large", "string too long");
   v->len = (uint32_t)len;
-  /* The code is for structs (the C API's, a patch value's); the walk of a table judges
+  /* The code is for structs (those the C API's way builds); the walk of a table judges
    * an enum by its string (validate.c), so it is not looked up twice there. */
   v->code = e && !c->shallow ? (int16_t)referrals_enum_find(e, v->as.string, len) : -1;
   v->state = REFERRALS_SET;
@@ -135,7 +134,7 @@ static int convert_value(conv *c, int idx, uint8_t kind, const referrals_field *
                          referrals_value *v);
 
 /* An array is a sequence 1..n and nothing else; an empty table is an empty array. The walk
- * reads its items when it reaches them; a patch value's are converted now. */
+ * reads its items when it reaches them; into structs, they are converted now. */
 static int table_to_array(conv *c, int idx, int lt, const referrals_field *f, uint8_t item_kind,
                           const path *at, referrals_value *v) {
   lua_State *L = c->L;
@@ -375,23 +374,6 @@ static const referrals_encode_source lua_source = {source_object_open, pop_top, 
 
 /* ---- entries ----------------------------------------------------------------------------- */
 
-int referrals_lua_to_value(lua_State *L, referrals_ctx *ctx, int idx, const referrals_field *f,
-                           int as_item, const char *path_text, referrals_value *out) {
-  luaL_checkstack(L, ctx->stack_need, "referrals: table too deep");
-  conv c;
-  memset(&c, 0, sizeof c);
-  c.L = L;
-  c.ctx = ctx;
-  c.strict = 1;
-  idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
-  const path root = {NULL, path_text, strlen(path_text), 0};
-  uint8_t kind = f->kind;
-  if (as_item)
-    kind = kind == REFERRALS_KIND_OBJECT_ARRAY ? REFERRALS_KIND_OBJECT : REFERRALS_KIND_STRING;
-  memset(out, 0, sizeof *out);
-  return convert_value(&c, idx, kind, f, &root, out);
-}
-
 /* The rules' problems of a walk, apart from the unknown keys, which come first. */
 typedef struct checked {
   referrals_ctx *ctx;
@@ -451,6 +433,43 @@ int referrals_walk_table(lua_State *L, referrals_ctx *ctx, int idx, int mode,
   idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
   int top = lua_gettop(L);
   int rc = walk(&c, &lua_source, &c, HANDLE(idx), mode, out);
+  lua_settop(L, top);
+  return rc;
+}
+
+static void ignore_problem(void *ud, const referrals_error *problem) {
+  (void)ud;
+  (void)problem;
+}
+
+int referrals_walk_table_value(lua_State *L, referrals_ctx *ctx, int idx, const referrals_field *f,
+                               int as_item, const char *path_text, referrals_buffer *out) {
+  conv c;
+  conv_init(&c, L, ctx, REFERRALS_MODE_UPDATE, 1);
+  c.strict = 1; /* an unknown key is refused (unless on the extra list), the first alone */
+  idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+  int top = lua_gettop(L);
+  const path root = {NULL, path_text, strlen(path_text), 0};
+  uint8_t kind = f->kind;
+  if (as_item)
+    kind = kind == REFERRALS_KIND_OBJECT_ARRAY ? REFERRALS_KIND_OBJECT : REFERRALS_KIND_STRING;
+  referrals_value v;
+  memset(&v, 0, sizeof v);
+  int rc = convert_value(&c, idx, kind, f, &root, &v);
+  if (rc == REFERRALS_OK) {
+    /* The walk reads on after a rule's problem (the sink wants them all): a value that
+     * cannot be read further in is the one reported, as for a whole table. */
+    referrals_error first; /* read only after a problem filled it */
+    referrals_checker ck = {
+        .err = &first, .clear_first = 1, .sink = ignore_problem, .mode = REFERRALS_MODE_UPDATE};
+    referrals_encode_walk w = {
+        .source = &lua_source, .ud = &c, .check = &ck, .out = out, .err = &ctx->err};
+    size_t start = out->len;
+    rc = referrals_walk_value(&w, f, as_item, &v, path_text);
+    if (!w.stopped && ck.rc) ctx->err = first;
+    if (rc == REFERRALS_OK && out->failed) rc = referrals_error_out_of_memory(&ctx->err);
+    if (rc != REFERRALS_OK) out->len = start;
+  }
   lua_settop(L, top);
   return rc;
 }

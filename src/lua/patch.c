@@ -8,10 +8,10 @@
  *                          by JSON Pointer so one table always gives one body (and /status
  *                          comes before /substatus).
  * Only "add" and "replace" exist for this API (spec §1.5). Each path is resolved against the
- * schema by referrals_patch_path; each value is converted strictly for the field it lands on
- * (referrals_lua_to_value), checked in update mode (referrals_validate_value) and written by
- * referrals_encode_value. Any problem is a validation error whose field is the path as the
- * caller wrote it, and nothing is sent.
+ * schema by referrals_patch_path; each value is read strictly for the field it lands on,
+ * checked in update mode and written in one walk of the Lua value, as a referral table is
+ * (referrals_walk_table_value: no structs in between, issue 16). Any problem is a
+ * validation error whose field is the path as the caller wrote it, and nothing is sent.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,33 +75,24 @@ static int resolve(lua_State *L, referrals_ctx *ctx, op *o) {
 
 /* Writes {"op":..,"path":..,"value":..} for the value on top of the stack. */
 static int write_op(lua_State *L, referrals_ctx *ctx, const op *o, int first) {
-  const referrals_field *f = o->target.field;
-  referrals_value v;
-  int rc =
-      o->extra ? REFERRALS_OK : referrals_lua_to_value(L, ctx, -1, f, o->target.item, o->path, &v);
-  if (rc == REFERRALS_OK && !o->extra) {
-    /* An item is checked as the item it is: the array field's descriptor, with the kind of
-     * its items. */
-    referrals_field item = *f;
-    if (o->target.item)
-      item.kind =
-          f->kind == REFERRALS_KIND_OBJECT_ARRAY ? REFERRALS_KIND_OBJECT : REFERRALS_KIND_STRING;
-    rc = referrals_validate_value(&item, &v, o->path, REFERRALS_MODE_UPDATE, &ctx->err);
-  }
-  if (rc != REFERRALS_OK) return rc;
   referrals_buffer *b = &ctx->out;
+  size_t start = b->len;
   referrals_buffer_append(b, first ? "{\"op\":" : ",{\"op\":", first ? 6 : 7);
   referrals_json_write_string(b, o->op, strlen(o->op));
   referrals_buffer_append(b, ",\"path\":", 8);
   referrals_json_write_string(b, o->pointer, strlen(o->pointer));
   referrals_buffer_append(b, ",\"value\":", 9);
-  rc = o->extra ? referrals_lua_to_json(L, -1, b, &ctx->err, o->path)
-                : referrals_encode_value(f, &v, o->target.item, b, &ctx->err);
+  int rc = o->extra ? referrals_lua_to_json(L, -1, b, &ctx->err, o->path)
+                    : referrals_walk_table_value(L, ctx, -1, o->target.field, o->target.item,
+                                                 o->path, b);
+  if (rc != REFERRALS_OK) {
+    b->len = start;
+    return rc;
+  }
   referrals_buffer_append(b, "}", 1);
   return rc;
 }
 
-/* One { op =, path =, value = } of the list at idx[i]; pushes its value. */
 static int list_op(lua_State *L, referrals_ctx *ctx, int idx, size_t i, op *o) {
   char field[32];
   snprintf(field, sizeof field, "changes[%zu]", i);
