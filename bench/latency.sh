@@ -64,8 +64,8 @@ lua_client() {
 instructions() { # URL CONCURRENCY VERSION
   [ "$CG" = 1 ] && [ "$round" = 1 ] || return 0 # counts hardly move: the first round's
   for n in "$CG_N1" "$CG_N2"; do
-    lua_client valgrind --tool=callgrind --callgrind-out-file=/dev/null lua5.4 bench/client.lua \
-      "$1" "$n" "$2" "$3" 2>&1 | sed -n 's/.*Collected : *\([0-9]*\).*/\1/p'
+    BENCH_TIMEOUT=600 lua_client valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+      lua5.4 bench/client.lua "$1" "$n" "$2" "$3" 2>&1 | sed -n 's/.*Collected : *\([0-9]*\).*/\1/p'
   done | { read -r a; read -r b; echo $(((b - a) / (CG_N2 - CG_N1))); }
 }
 stat_of() { sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" <<EOT
