@@ -104,8 +104,9 @@ bench-sync: build-5.4
 	  lua5.4 bench/sync.lua $(CURDIR)/$(SERVER) 5000
 
 # Bulk that streams (issue 16): peak RSS of create_many/get_many, a table in and a results
-# table out against an iterator in and opts.on_result out, at 10k, 100k and 1M items, each row
-# in a process of its own against a fresh bundled server. Takes about 10 minutes.
+# table out against an iterator in and opts.on_result out, at 10k, 100k and 1M items, and of
+# sync against sync_each, each row in a process of its own against a fresh bundled server.
+# Takes about 13 minutes.
 bench-stream: build-5.4
 	@env LUA_CPATH="$(CURDIR)/$(BUILD)/lua5.4/?.so;;" \
 	  LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" \

@@ -1,6 +1,7 @@
 -- `make bench-stream` (issue 16): the peak RSS of create_many and get_many given a table and
 -- returning a results table, against the same run given an iterator and opts.on_result, at
--- several sizes, against the bundled server. Each row runs in a process of its own (its
+-- several sizes, against the bundled server; and of sync, client:sync(list):apply() against
+-- client:sync_each(iterator) (op "sync", every item a create). Each row runs in a process of its own (its
 -- VmHWM is that row's alone) on a fresh server, whose own memory after the row is printed
 -- too: it keeps every referral created.
 --   lua bench/stream.lua SERVER_BINARY [ROW...]     ROW: op:mode:n, e.g. get:stream:1000000
@@ -21,6 +22,7 @@ local function row(base, op, mode, n)
     local r = cjson.decode(text)
     r.name = "stream bench " .. i
     r.externalReferenceId = "bench-" .. i
+    if op == "sync" then r.type = "Independent" end -- one create each (Shared: two)
     return r
   end
   local ids
@@ -30,24 +32,37 @@ local function row(base, op, mode, n)
     for i, r in ipairs(made) do ids[i] = r.id end
     item = function(i) return ids[(i - 1) % #ids + 1] end
   end
-  local run = op == "get" and client.get_many or client.create_many
-  collectgarbage()
-  local t0, ok, failed = now(), 0, 0
-  if mode == "table" then
-    local list = {}
-    for i = 1, n do list[i] = item(i) end
-    local results = assert(run(client, list, { concurrency = CONCURRENCY }))
+  -- run(job, streaming) -> items written or read, items failed
+  local function run(job, streaming)
+    local opts = { concurrency = CONCURRENCY, on_result = streaming and function() end or nil }
+    if op == "sync" then
+      local counts = streaming and assert(client:sync_each(job, opts))
+        or select(2, assert(assert(client:sync(job)):apply(opts)))
+      return counts.created + counts.updated + counts.unchanged, counts.failed + counts.conflict
+    end
+    local results = assert((op == "get" and client.get_many or client.create_many)(client, job,
+      opts))
+    if streaming then return results.ok, results.failed end
+    local ok, failed = 0, 0
     for _, r in ipairs(results) do
       if referrals.is_error(r) then failed = failed + 1 else ok = ok + 1 end
     end
+    return ok, failed
+  end
+  collectgarbage()
+  local t0 = now()
+  local job
+  if mode == "table" then
+    job = {}
+    for i = 1, n do job[i] = item(i) end
   else
     local i = 0
-    local summary = assert(run(client, function()
+    job = function()
       i = i + 1
       if i <= n then return item(i) end
-    end, { concurrency = CONCURRENCY, on_result = function() end }))
-    ok, failed = summary.ok, summary.failed
+    end
   end
+  local ok, failed = run(job, mode ~= "table")
   local seconds = now() - t0
   client:close()
   print(("%.2f %d %d %d"):format(seconds, (memory_kb("/proc/self/status")), ok, failed))
@@ -63,7 +78,10 @@ local rows = { select(2, ...) }
 if #rows == 0 then
   rows = { "create:table:10000", "create:stream:10000", "create:table:100000",
     "create:stream:100000", "get:table:10000", "get:stream:10000", "get:table:100000",
-    "get:stream:100000", "get:table:1000000", "get:stream:1000000", "create:stream:1000000" }
+    "get:stream:100000", "get:table:1000000", "get:stream:1000000", "create:stream:1000000",
+    -- sync_each looks each chunk up against a store that grows with the job (the bundled
+    -- server pages through it): 30,000 take about two minutes
+    "sync:table:10000", "sync:stream:10000", "sync:stream:30000" }
 end
 local interpreter = arg[-1]
 print(("bulk that streams: concurrency %d, %s, HTTP/1.1, the bundled server on loopback")

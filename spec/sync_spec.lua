@@ -272,6 +272,90 @@ describe("client:sync", function()
   it("raises for arguments of the wrong type", function()
     assert.matches("bad argument #1 to 'sync'", helper.raised(client.sync, client, "x"))
     assert.matches("opts.lookup", helper.raised(client.sync, client, {}, { lookup = "all" }))
+    assert.matches("bad argument #1 to 'sync_each'", helper.raised(client.sync_each, client, "x"))
+    assert.matches("opts.chunk", helper.raised(client.sync_each, client, {}, { chunk = 0 }))
+    assert.matches("opts.on_result", helper.raised(client.sync_each, client, {}, { on_result = 1 }))
+  end)
+
+  -- An iterator over list, counting the items it gave.
+  local function iterate(list)
+    local i = 0
+    return function()
+      i = i + 1
+      return list[i]
+    end, function() return math.min(i, #list) end
+  end
+
+  -- What the server holds, as given, by key.
+  local function state()
+    local out = {}
+    for key, held in pairs(by_key(server.referrals())) do
+      out[key] = {}
+      for j, r in ipairs(held) do out[key][j] = given(r) end
+    end
+    return out
+  end
+
+  it("sync_each: an iterator in chunks of 7 ends as the list in one plan does", function()
+    local list = fifty()
+    assert(assert(client:sync(list)):apply { concurrency = 4 })
+    local whole = state()
+    server.reset()
+    list = fifty()
+    local outcomes, mark = {}, mark_of(server)
+    local counts = assert(client:sync_each(iterate(list), { chunk = 7, concurrency = 4,
+      on_result = function(i, r, err)
+        assert.is_nil(outcomes[i], "one outcome per item")
+        outcomes[i] = err and err.category or (r == true and "unchanged" or "written")
+      end }))
+    assert.same({ items = 50, created = 30, updated = 5, unchanged = 12, conflict = 3, failed = 0 },
+      counts)
+    for i = 1, 50 do assert.is_string(outcomes[i], "item " .. i) end
+    assert.equal("conflict", outcomes[20])
+    assert.same(whole, state())
+    assert.equal(35, #writes(server.requests(mark)))
+    -- the rerun writes nothing
+    mark = mark_of(server)
+    local again = assert(client:sync_each(list, { chunk = 7 }))
+    assert.same({ items = 50, created = 0, updated = 0, unchanged = 47, conflict = 3, failed = 0 },
+      again)
+    assert.same({}, writes(server.requests(mark)))
+  end)
+
+  it("sync_each: a key again in a later chunk updates what the earlier chunk created", function()
+    local a, b = item(1), item(1)
+    b.details.notes = "the later one"
+    local counts = assert(client:sync_each({ a, item(2), b }, { chunk = 2 }))
+    assert.same({ items = 3, created = 2, updated = 1, unchanged = 0, conflict = 0, failed = 0 },
+      counts)
+    local held = by_key(server.referrals())["crm-1"]
+    assert.equal(1, #held)
+    assert.equal("the later one", held[1].details.notes)
+  end)
+
+  it("sync_each: stopped by on_result or the iterator, the same job run again finishes it", function()
+    local list = {}
+    for i = 1, 12 do list[i] = item(i) end
+    local seen = 0
+    local ok, err = client:sync_each(list, { chunk = 5, on_result = function()
+      seen = seen + 1
+      if seen == 7 then error("enough") end
+    end })
+    assert.is_nil(ok)
+    assert.same({ "aborted", 5 }, { err.code, err.items_before })
+    assert.truthy(err.message:find("on_result raised an error: ", 1, true))
+    local next_item, given_so_far = iterate(list)
+    ok, err = client:sync_each(function()
+      if given_so_far() == 11 then error("the source broke") end
+      return next_item()
+    end, { chunk = 5 })
+    assert.is_nil(ok)
+    assert.same({ "aborted", 10 }, { err.code, err.items_before })
+    assert.truthy(err.message:find("the iterator raised an error: ", 1, true))
+    local counts = assert(client:sync_each(list, { chunk = 5 }))
+    assert.equal(12, counts.created + counts.unchanged)
+    local held = by_key(server.referrals())
+    for i = 1, 12 do assert.equal(1, #held["crm-" .. i], "crm-" .. i .. " once") end
   end)
 end)
 

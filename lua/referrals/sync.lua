@@ -443,10 +443,12 @@ local function counted(counts, item, r)
   return failed
 end
 
--- The error of a run that on_result stopped, as create_many gives it (code `aborted`).
-local function stopped_by(message)
+-- The error of a run that a callback (on_result, the iterator) stopped, as create_many gives
+-- it (code `aborted`).
+local function stopped_by(message, what)
   return core.error { category = "transport", code = "aborted",
-    message = "the run stopped: on_result raised an error: " .. tostring(message) }
+    message = ("the run stopped: %s raised an error: %s"):format(what or "on_result",
+      tostring(message)) }
 end
 
 -- Whether item goes through the one create_many run of apply.
@@ -542,6 +544,85 @@ function Plan:apply(opts)
   end
   if on_result then return counts end
   return results, counts
+end
+
+-- The next chunk of at most size items of a job: its items, or nil, err when the iterator
+-- raised.
+local function next_chunk(next_item, size)
+  local chunk = {}
+  for n = 1, size do
+    local ok, item = pcall(next_item)
+    if not ok then return nil, stopped_by(item, "the iterator") end
+    if item == nil then break end
+    chunk[n] = item
+  end
+  return chunk
+end
+
+--- Makes Partner Center match a job of any size, a chunk at a time:
+-- `client:sync_each(job [, opts])`. The job is an iterator (a function returning the next
+-- referral, nil at the end) or a list. Each chunk of `opts.chunk` items (default 500) is
+-- planned as client:sync plans a list, then written as plan:apply writes it, before the next
+-- chunk is read: the run holds one chunk and its plan, whatever the job's size. Each item's
+-- outcome goes to `opts.on_result(i, r, err)` (i its place in the job, r and err as
+-- plan:apply gives them) and no result list is kept.
+--
+-- A key given twice in one chunk is a `duplicate` conflict, as in a list. In two chunks, the
+-- later item is planned against what the earlier one wrote (its look-up finds it): an update
+-- or unchanged, never a second create. A run that stopped (a look-up failed, a create run
+-- could not start, on_result or the iterator raised) has written the chunks before
+-- `err.items_before` in full: running the same job again finishes it, the items already
+-- written being unchanged.
+-- @tparam function|table job the referrals (as for client:sync), or an iterator giving them
+-- @tparam[opt] table opts `chunk` (items planned at once, default 500), `on_result`,
+-- `concurrency` (as for plan:apply), `lookup`, `partner`, `invite`, `extra` (as for
+-- client:sync)
+-- @treturn[1] table counts over the job: `items`, `created`, `updated`, `unchanged`,
+-- `conflict`, `failed`
+-- @return[2] nil
+-- @treturn[2] Error err, with `err.items_before` (and for creates in flight when on_result
+-- raised, `err.in_flight` as places in the job, and `err.in_doubt`)
+function Client:sync_each(job, opts)
+  check_arg(type(job) == "function" or type(job) == "table", 1, "sync_each",
+    "function or table", job)
+  check_arg(opts == nil or type(opts) == "table", 2, "sync_each", "table or nil", opts)
+  opts = opts or {}
+  local size = opts.chunk or 500
+  check_arg(type(size) == "number" and size >= 1 and size % 1 == 0, 2, "sync_each",
+    "opts.chunk: a positive integer", size)
+  local on_result = opts.on_result
+  check_arg(on_result == nil or type(on_result) == "function", 2, "sync_each",
+    "opts.on_result: function or nil", on_result)
+  local next_item = job
+  if type(job) == "table" then
+    local i, n = 0, #job
+    next_item = function()
+      if i < n then i = i + 1 return job[i] end
+    end
+  end
+  local totals = { items = 0, created = 0, updated = 0, unchanged = 0, conflict = 0, failed = 0 }
+  local plan_opts = { lookup = opts.lookup, partner = opts.partner, invite = opts.invite,
+    extra = opts.extra }
+  while true do
+    local base = totals.items
+    local chunk, err = next_chunk(next_item, size)
+    if chunk and #chunk == 0 then return totals end
+    local plan, counts
+    if chunk then plan, err = self:sync(chunk, plan_opts) end
+    if plan then
+      counts, err = plan:apply { concurrency = opts.concurrency, on_result = function(i, r, rerr)
+        if on_result then on_result(base + i, r, rerr) end
+      end }
+    end
+    if not counts then
+      err.items_before = base
+      for k, j in ipairs(err.in_flight or {}) do err.in_flight[k] = base + j end
+      return nil, err
+    end
+    for k, n in pairs(counts) do totals[k] = totals[k] + n end
+    totals.items = base + #chunk
+    if #chunk < size then return totals end
+  end
 end
 
 return Client
