@@ -4,7 +4,6 @@
  * (tab and DEL too) are refused by servers and proxies or read by them as framing, so both
  * are refused before anything is sent, never passed on or trimmed.
  */
-#include <curl/curl.h>
 #include <string.h>
 
 #include "internal.h"
@@ -49,16 +48,4 @@ int referrals_option_texts_check(const referrals_client_options *o, referrals_er
     if (texts[i].value && !referrals_header_value_ok(texts[i].value, strlen(texts[i].value)))
       return bad_text(err, texts[i].name);
   return REFERRALS_OK;
-}
-
-/* libcurl 7.x reports a response header line over its limit (100 KiB) as out of memory,
- * without a word in the error buffer (newer versions say CURLE_TOO_LARGE, or "Rejected N
- * bytes header"). An out-of-memory between the status line and the end of the headers is
- * taken for that: it is the server's doing far more often than a failed allocation. */
-int referrals_curl_header_too_large(int rc, const char *errbuf, int in_headers) {
-#if LIBCURL_VERSION_NUM >= 0x080600
-  if (rc == CURLE_TOO_LARGE) return 1;
-#endif
-  return rc == CURLE_OUT_OF_MEMORY &&
-         (in_headers || (strncmp(errbuf, "Rejected ", 9) == 0 && strstr(errbuf, "header") != NULL));
 }

@@ -455,78 +455,18 @@ static CURLcode set_method(referrals_http *h, const referrals_request *rq) {
   return rc;
 }
 
-/* CURLcode -> the stable codes of transport errors; transient: another attempt may succeed
- * (whether it is safe depends on what was sent, referrals_retry_allowed). */
-static const struct {
-  CURLcode curl;
-  const char *code;
-  int transient;
-} transport_codes[] = {
-    {CURLE_OPERATION_TIMEDOUT, "TIMEOUT", 1},
-    {CURLE_COULDNT_CONNECT, "CONNECT", 1},
-    {CURLE_COULDNT_RESOLVE_HOST, "RESOLVE", 0},
-    {CURLE_COULDNT_RESOLVE_PROXY, "RESOLVE", 0},
-    {CURLE_SEND_ERROR, "SEND", 1},
-    {CURLE_RECV_ERROR, "RECV", 1},
-    {CURLE_GOT_NOTHING, "RECV", 1},
-    {CURLE_PARTIAL_FILE, "RECV", 1},
-    {CURLE_WEIRD_SERVER_REPLY, "RECV", 0},
-    {CURLE_SSL_CONNECT_ERROR, "TLS", 0},
-    {CURLE_PEER_FAILED_VERIFICATION, "TLS", 0},
-    {CURLE_SSL_CACERT_BADFILE, "TLS", 0},
-    {CURLE_SSL_CERTPROBLEM, "TLS", 0},
-    {CURLE_SSL_CIPHER, "TLS", 0},
-    {CURLE_SSL_ISSUER_ERROR, "TLS", 0},
-    {CURLE_SSL_CRL_BADFILE, "TLS", 0},
-    {CURLE_SSL_PINNEDPUBKEYNOTMATCH, "TLS", 0},
-    {CURLE_SSL_INVALIDCERTSTATUS, "TLS", 0},
-    {CURLE_UNSUPPORTED_PROTOCOL, "PROTOCOL", 0},
-    {CURLE_URL_MALFORMAT, "URL", 0},
-};
-
-static referrals_failure failure_of(referrals_http *h, int transient, CURLcode rc) {
-  if (!transient) return REFERRALS_FAIL_PERMANENT;
-  if (!request_sent(h)) return REFERRALS_FAIL_PRE_SEND;
-  return rc == CURLE_OPERATION_TIMEDOUT ? REFERRALS_FAIL_TIMEOUT : REFERRALS_FAIL_AFTER_SEND;
-}
-
 static int transport_error(referrals_http *h, CURLcode rc, referrals_error *err) {
-  h->failure = REFERRALS_FAIL_PERMANENT;
-  if (referrals_curl_header_too_large(rc, h->errbuf, h->in_headers))
-    return referrals_error_set(err, REFERRALS_E_TRANSPORT, "HEADER_TOO_LARGE", NULL,
-                               "a response header is too large (libcurl's limit is 100 KiB)");
-  if (h->body.failed || rc == CURLE_OUT_OF_MEMORY) return referrals_error_out_of_memory(err);
-  if (h->body_too_large)
-    return referrals_error_set(err, REFERRALS_E_TRANSPORT, "TOO_LARGE", NULL,
-                               "the answer is larger than max_response (%zu bytes)", h->max_body);
-  char code[24];
-  snprintf(code, sizeof code, "CURL_%d", (int)rc);
-  int transient = 0;
-  if (h->rewind_refused) {
-    h->failure = REFERRALS_FAIL_AFTER_SEND;
-    referrals_error_set(err, REFERRALS_E_TRANSPORT, "NO_ANSWER", NULL,
-                        "the connection closed after the request was sent, before any answer");
-    err->retryable = 0;
-    return REFERRALS_E_TRANSPORT;
-  }
-  for (size_t i = 0; i < sizeof transport_codes / sizeof transport_codes[0]; i++) {
-    if (transport_codes[i].curl == rc) {
-      snprintf(code, sizeof code, "%s", transport_codes[i].code);
-      transient = transport_codes[i].transient;
-      break;
-    }
-  }
-  h->failure = failure_of(h, transient, rc);
-  /* libcurl's own text: it names host and port, never a header, but may quote a proxy URL
-   * with its user:password, and a host name the server sent: redacted, made safe. */
-  char text[sizeof h->errbuf];
-  snprintf(text, sizeof text, "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
-  referrals_text_redact_userinfo(text);
-  referrals_error_set(err, REFERRALS_E_TRANSPORT, code, NULL, "%s", text);
-  referrals_text_safe(err->message, sizeof err->message, text, strlen(text));
-  err->retryable = transient;
-  err->status = h->response.status;
-  memcpy(err->request_id, h->response.request_id, sizeof err->request_id);
+  const referrals_transfer_outcome seen = {.rc = rc,
+                                           .errbuf = h->errbuf,
+                                           .in_headers = h->in_headers,
+                                           .out_of_memory = h->body.failed,
+                                           .too_large = h->body_too_large,
+                                           .max_body = h->max_body,
+                                           .rewind_refused = h->rewind_refused,
+                                           .sent = request_sent(h),
+                                           .status = h->response.status,
+                                           .request_id = h->response.request_id};
+  h->failure = referrals_transport_error(&seen, err);
   return REFERRALS_E_TRANSPORT;
 }
 

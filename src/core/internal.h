@@ -65,9 +65,27 @@ int referrals_header_value_ok(const char *s, size_t len);
 int referrals_token_ok(const char *s, size_t len);
 /* user_agent, correlation_id, base_url, proxy: no control byte in any (a validation error). */
 int referrals_option_texts_check(const referrals_client_options *o, referrals_error *err);
-/* Whether libcurl's rc and error text say a response header was over libcurl's limit;
- * in_headers: the status line came, the end of the headers not yet. */
-int referrals_curl_header_too_large(int rc, const char *errbuf, int in_headers);
+
+/* ---- transport_error.c: a failed transfer as a transport error ---- */
+
+/* What a failed transfer saw (http.c fills it from its handle). */
+typedef struct referrals_transfer_outcome {
+  int rc;             /* libcurl's CURLcode */
+  const char *errbuf; /* libcurl's error text, or "" */
+  int in_headers;     /* between a status line and the end of its headers */
+  int out_of_memory;  /* the body's buffer could not grow */
+  int too_large;      /* the body passed max_body */
+  size_t max_body;
+  int rewind_refused; /* libcurl wanted to send a write again: on_seek said no */
+  int sent;           /* request bytes went out */
+  long status;
+  const char *request_id; /* the answer's request-id ("" if none), sizeof err->request_id */
+} referrals_transfer_outcome;
+
+/* Fills err (category transport, a stable code, retryable) for the failed transfer o and
+ * returns how it failed, for the retry rules. */
+referrals_failure referrals_transport_error(const referrals_transfer_outcome *o,
+                                            referrals_error *err);
 
 /* ---- safe_text.c: network text made safe for a terminal or a log (issue 13) ---- */
 
