@@ -333,6 +333,22 @@ describe("client:sync", function()
     assert.equal("the later one", held[1].details.notes)
   end)
 
+  it("sync_each: an item's error names its place in the job, not in its chunk", function()
+    local job = {}
+    for i = 1, 9 do job[i] = item(i) end
+    job[8].externalReferenceId = nil
+    job[9] = copy(job[7])
+    local got = {}
+    local counts = assert(client:sync_each(job, { chunk = 5, on_result = function(i, r, err)
+      got[i] = err and err.message or (r and "ok")
+    end }))
+    assert.same({ items = 9, created = 6, updated = 0, unchanged = 0, conflict = 2, failed = 1 },
+      counts)
+    assert.equal("item 8: externalReferenceId: the key of sync is required", got[8])
+    assert.equal('items 7 and 9 of the list share externalReferenceId "crm-7"', got[9])
+    assert.equal(got[9], got[7])
+  end)
+
   it("sync_each: stopped by on_result or the iterator, the same job run again finishes it", function()
     local list = {}
     for i = 1, 12 do list[i] = item(i) end

@@ -303,6 +303,51 @@ Plan.__index = Plan
 
 local ACTIONS = { "create", "update", "unchanged", "conflict", "error" }
 
+local LOOKUPS = { auto = true, scan = true, filter = true }
+
+-- The plan of list (opts checked), its items numbered from offset + 1: their places in the
+-- job (0 for a list; for sync_each, the items of the chunks before).
+local function plan_list(self, list, opts, offset)
+  local how = opts.lookup or "auto"
+  local partner = opts.partner or "msft"
+  local items, keys, order, first = {}, {}, {}, {}
+  for i = 1, #list do
+    local want, index = list[i], offset + i
+    local item = { index = index, referral = want }
+    items[i] = item
+    if type(want) ~= "table" then
+      item.action, item.error = "error", core.error { category = "validation", code = "type",
+        message = ("item %d: a referral table expected, got %s"):format(index, type(want)) }
+    elseif not is_string(want.externalReferenceId) or want.externalReferenceId == "" then
+      item.action, item.error = "error", core.error { category = "validation",
+        code = "required", field = "externalReferenceId",
+        message = ("item %d: externalReferenceId: the key of sync is required"):format(index) }
+    else
+      local key = want.externalReferenceId
+      item.key, item.shared = key, want.type == "Shared" or nil
+      if first[key] then
+        conflict(item, "duplicate", ("items %d and %d of the list share externalReferenceId %q")
+          :format(first[key].index, index, key))
+        if first[key].action ~= "conflict" then
+          conflict(first[key], "duplicate", item.reason)
+        end
+      else
+        first[key], keys[key], order[#order + 1] = item, true, key
+      end
+    end
+  end
+  local found, lookup = look_up(self, keys, order, selection(list), how)
+  if not found then return nil, lookup end
+  local counts = {}
+  for _, a in ipairs(ACTIONS) do counts[a] = 0 end
+  for _, item in ipairs(items) do
+    if not item.action then plan_item(self, item, found[item.key] or {}, partner, opts.extra) end
+    counts[item.action] = counts[item.action] + 1
+  end
+  return setmetatable({ items = items, counts = counts, lookup = lookup, client = self,
+    opts = opts }, Plan)
+end
+
 --- Plans making Partner Center match list; writes nothing: `client:sync(list [, opts])`.
 -- Each referral of list (as for create) needs a string `externalReferenceId`, its key. The
 -- existing referrals with those keys are looked up, then each item is planned
@@ -343,46 +388,9 @@ function Client:sync(list, opts)
   check_arg(type(list) == "table", 1, "sync", "table", list)
   check_arg(opts == nil or type(opts) == "table", 2, "sync", "table or nil", opts)
   opts = opts or {}
-  local how = opts.lookup or "auto"
-  check_arg(how == "auto" or how == "scan" or how == "filter", 2, "sync",
-    'opts.lookup "auto", "scan" or "filter"', how)
-  local partner = opts.partner or "msft"
-  local items, keys, order, first = {}, {}, {}, {}
-  for i = 1, #list do
-    local want = list[i]
-    local item = { index = i, referral = want }
-    items[i] = item
-    if type(want) ~= "table" then
-      item.action, item.error = "error", core.error { category = "validation", code = "type",
-        message = ("item %d: a referral table expected, got %s"):format(i, type(want)) }
-    elseif not is_string(want.externalReferenceId) or want.externalReferenceId == "" then
-      item.action, item.error = "error", core.error { category = "validation",
-        code = "required", field = "externalReferenceId",
-        message = ("item %d: externalReferenceId: the key of sync is required"):format(i) }
-    else
-      local key = want.externalReferenceId
-      item.key, item.shared = key, want.type == "Shared" or nil
-      if first[key] then
-        conflict(item, "duplicate", ("items %d and %d of the list share externalReferenceId %q")
-          :format(first[key].index, i, key))
-        if first[key].action ~= "conflict" then
-          conflict(first[key], "duplicate", item.reason)
-        end
-      else
-        first[key], keys[key], order[#order + 1] = item, true, key
-      end
-    end
-  end
-  local found, lookup = look_up(self, keys, order, selection(list), how)
-  if not found then return nil, lookup end
-  local counts = {}
-  for _, a in ipairs(ACTIONS) do counts[a] = 0 end
-  for _, item in ipairs(items) do
-    if not item.action then plan_item(self, item, found[item.key] or {}, partner, opts.extra) end
-    counts[item.action] = counts[item.action] + 1
-  end
-  return setmetatable({ items = items, counts = counts, lookup = lookup, client = self,
-    opts = opts }, Plan)
+  check_arg(LOOKUPS[opts.lookup or "auto"], 2, "sync", 'opts.lookup "auto", "scan" or "filter"',
+    opts.lookup)
+  return plan_list(self, list, opts, 0)
 end
 
 function Plan:__tostring()
@@ -590,9 +598,12 @@ function Client:sync_each(job, opts)
   local size = opts.chunk or 500
   check_arg(type(size) == "number" and size >= 1 and size % 1 == 0, 2, "sync_each",
     "opts.chunk: a positive integer", size)
-  local on_result = opts.on_result
-  check_arg(on_result == nil or type(on_result) == "function", 2, "sync_each",
-    "opts.on_result: function or nil", on_result)
+  check_arg(LOOKUPS[opts.lookup or "auto"], 2, "sync_each",
+    'opts.lookup "auto", "scan" or "filter"', opts.lookup)
+  -- apply keeps no result list only when it has an on_result
+  local on_result = opts.on_result or function() end
+  check_arg(type(on_result) == "function", 2, "sync_each", "opts.on_result: function or nil",
+    on_result)
   local next_item = job
   if type(job) == "table" then
     local i, n = 0, #job
@@ -608,15 +619,12 @@ function Client:sync_each(job, opts)
     local chunk, err = next_chunk(next_item, size)
     if chunk and #chunk == 0 then return totals end
     local plan, counts
-    if chunk then plan, err = self:sync(chunk, plan_opts) end
+    if chunk then plan, err = plan_list(self, chunk, plan_opts, base) end
     if plan then
-      counts, err = plan:apply { concurrency = opts.concurrency, on_result = function(i, r, rerr)
-        if on_result then on_result(base + i, r, rerr) end
-      end }
+      counts, err = plan:apply { concurrency = opts.concurrency, on_result = on_result }
     end
     if not counts then
       err.items_before = base
-      for k, j in ipairs(err.in_flight or {}) do err.in_flight[k] = base + j end
       return nil, err
     end
     for k, n in pairs(counts) do totals[k] = totals[k] + n end
