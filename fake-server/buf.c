@@ -1,6 +1,7 @@
 /* Memory helpers and a growable byte buffer (see buf.h). */
 #include "buf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,14 @@ char *xstrndup(const char *s, size_t n)
 char *xstrdup(const char *s)
 {
     return xstrndup(s, strlen(s));
+}
+
+size_t str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return (size_t)h;
 }
 
 size_t next_capacity(size_t cap, size_t need, size_t elem)

@@ -15,6 +15,9 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
+/* A hash of a NUL-terminated string (FNV-1a), for the server's hash tables. */
+size_t str_hash(const char *s);
+
 /* The capacity (in elements of size elem) to grow an array of cap elements to
  * so that it holds at least need; doubling keeps appends amortised O(1). */
 size_t next_capacity(size_t cap, size_t need, size_t elem);

@@ -4,9 +4,10 @@
 #include "store.h"
 
 #include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "field_index.h"
 
 struct entry {
     char *id;
@@ -23,20 +24,29 @@ struct store {
     size_t cap;
     size_t *slots; /* hash index: entry index + 1, 0 = empty */
     size_t nslots; /* power of two, at least twice count */
+    /* The fields looked up by value (client:sync by externalReferenceId, the
+     * shared flow by engagementId) have an index; the others are NULL. */
+    struct field_index *by_value[RF_COUNT];
 };
 
-static size_t hash(const char *s)
+/* Records (or forgets) the indexed fields of entry i. */
+static void index_entry(struct store *s, size_t i, int add)
 {
-    uint64_t h = 1469598103934665603u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return (size_t)h;
+    int f;
+    for (f = 0; f < RF_COUNT; f++) {
+        if (!s->by_value[f])
+            continue;
+        if (add)
+            field_index_add(s->by_value[f], s->entries[i].fields[f], i);
+        else
+            field_index_remove(s->by_value[f], s->entries[i].fields[f], i);
+    }
 }
 
 /* The slot holding id, or the empty slot where it would go. */
 static size_t *find_slot(const struct store *s, const char *id)
 {
-    size_t mask = s->nslots - 1, i = hash(id) & mask;
+    size_t mask = s->nslots - 1, i = str_hash(id) & mask;
     while (s->slots[i] && strcmp(s->entries[s->slots[i] - 1].id, id) != 0)
         i = (i + 1) & mask;
     return &s->slots[i];
@@ -63,6 +73,8 @@ struct store *store_new(void)
     struct store *s = xcalloc(1, sizeof *s);
     pthread_mutex_init(&s->lock, NULL);
     rehash(s, 64);
+    s->by_value[RF_ENGAGEMENT_ID] = field_index_new();
+    s->by_value[RF_EXTERNAL_REFERENCE_ID] = field_index_new();
     return s;
 }
 
@@ -99,13 +111,19 @@ static void clear_locked(struct store *s)
     }
     s->count = 0;
     memset(s->slots, 0, s->nslots * sizeof *s->slots);
+    for (i = 0; i < RF_COUNT; i++)
+        if (s->by_value[i])
+            field_index_clear(s->by_value[i]);
 }
 
 void store_free(struct store *s)
 {
+    int f;
     if (!s)
         return;
     clear_locked(s);
+    for (f = 0; f < RF_COUNT; f++)
+        field_index_free(s->by_value[f]);
     free(s->entries);
     free(s->slots);
     pthread_mutex_destroy(&s->lock);
@@ -146,6 +164,7 @@ enum store_result store_add(struct store *s, const jv *referral, strbuf *out)
     GROW(s->entries, s->cap, s->count + 1);
     s->entries[s->count++] = e;
     *slot = s->count;
+    index_entry(s, s->count - 1, 1);
     if (s->count * 2 > s->nslots)
         rehash(s, s->nslots * 2);
     if (out) /* under the lock: a concurrent update may replace the text */
@@ -181,8 +200,10 @@ enum store_result store_update(struct store *s, const char *id, store_update_fn 
         jv *current = jv_parse(e->json, e->len, &ignored); /* our own output: always valid */
         jv *next = fn(arg, current);
         if (next) {
+            index_entry(s, (size_t)(e - s->entries), 0);
             entry_free_content(e);
             entry_fill(e, next);
+            index_entry(s, (size_t)(e - s->entries), 1);
             sb_add(out, e->json, e->len);
             jv_free(next);
         } else {
@@ -211,17 +232,34 @@ static int compare_items(const void *pa, const void *pb)
     return a->index < b->index ? -1 : a->index > b->index; /* stable */
 }
 
+/* The entries that may match f, ascending, and how many (*n): those of an
+ * indexed value f asks for, or NULL for every entry. */
+static const size_t *candidates(const struct store *s, const struct filter *f, size_t *n)
+{
+    size_t i;
+    for (i = 0; i < f->count; i++) {
+        const struct condition *c = &f->conds[i];
+        if (c->op == OP_EQ && s->by_value[c->field])
+            return field_index_find(s->by_value[c->field], c->value, n);
+    }
+    *n = s->count;
+    return NULL;
+}
+
 size_t store_list(struct store *s, const struct list_query *q, strbuf *out, size_t *returned)
 {
     struct sort_item *items;
-    size_t i, n = 0, shown = 0;
+    const size_t *some;
+    size_t i, count, n = 0, shown = 0;
     pthread_mutex_lock(&s->lock);
-    items = xmalloc((s->count ? s->count : 1) * sizeof *items);
-    for (i = 0; i < s->count; i++) {
-        if (!filter_matches(q->filter, s->entries[i].fields))
+    some = candidates(s, q->filter, &count);
+    items = xmalloc((count ? count : 1) * sizeof *items);
+    for (i = 0; i < count; i++) {
+        size_t at = some ? some[i] : i;
+        if (!filter_matches(q->filter, s->entries[at].fields))
             continue;
-        items[n].key = q->order_field >= 0 ? s->entries[i].fields[q->order_field] : NULL;
-        items[n].index = i;
+        items[n].key = q->order_field >= 0 ? s->entries[at].fields[q->order_field] : NULL;
+        items[n].index = at;
         n++;
     }
     if (q->order_field >= 0)
