@@ -186,6 +186,10 @@ int referrals_create(referrals_client *c, const char *json, size_t len, referral
 int referrals_get(referrals_client *c, const char *id, size_t id_len, referrals_arena *a,
                   referrals_referral **out, referrals_error *err);
 
+/* Appends "?$filter=...&$orderby=...&$select=...&$top=N&$skip=N&$count=true", the options
+ * present, URL-encoded (spec §1.2); nothing for an empty query. A REFERRALS_BULK_LIST item. */
+void referrals_query_append(referrals_buffer *b, const referrals_query *q);
+
 /* GET /v1.0/engagements/referrals with the query's options, URL-encoded (spec §1.2). */
 int referrals_list(referrals_client *c, const referrals_query *q, referrals_arena *a,
                    referrals_page **out, referrals_error *err);
@@ -253,7 +257,9 @@ int referrals_patch_path(const char *path, size_t len, referrals_patch_target *o
 
 typedef enum referrals_bulk_op {
   REFERRALS_BULK_CREATE, /* POST each item's data, a Referral's JSON (validated by the caller) */
-  REFERRALS_BULK_GET     /* GET the referral whose id is each item's data */
+  REFERRALS_BULK_GET,    /* GET the referral whose id is each item's data */
+  REFERRALS_BULK_LIST    /* GET a page of the collection, each item's data its query as
+                            referrals_query_append writes it ("" for none) */
 } referrals_bulk_op;
 
 /* One request of a run. data NULL: not sent, and no done call for it (the caller already has
@@ -263,11 +269,12 @@ typedef struct referrals_bulk_item {
   size_t len;
 } referrals_bulk_item;
 
-/* The result of item index, once it is final (retries done): rc and err as referrals_create
- * and referrals_get give them (err->attempts counts the attempts); r (NULL on a bare 2xx or an
- * error) is valid only during the call. Called between transfers, never from inside libcurl,
- * in the order the items finish. A nonzero return stops the run (see referrals_bulk_run). */
-typedef int (*referrals_bulk_done_fn)(void *ud, size_t index, int rc, const referrals_referral *r,
+/* The result of item index, once it is final (retries done): rc and err as referrals_create,
+ * referrals_get and referrals_list give them (err->attempts counts the attempts); result, a
+ * referrals_referral (CREATE, GET) or a referrals_page (LIST), NULL on a bare 2xx or an error,
+ * is valid only during the call. Called between transfers, never from inside libcurl, in the
+ * order the items finish. A nonzero return stops the run (see referrals_bulk_run). */
+typedef int (*referrals_bulk_done_fn)(void *ud, size_t index, int rc, const void *result,
                                       const referrals_error *err);
 
 /* A run that pulls its items (referrals_bulk_stream): asked for item index (0, 1, 2, ...)

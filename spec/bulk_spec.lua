@@ -197,3 +197,79 @@ describe("client:create_many and client:get_many", function()
     assert.matches("unknown option 'speed'", helper.raised(client.create_many, client, {}, { speed = 1 }))
   end)
 end)
+
+describe("client:list_many", function()
+  local server, client, ids
+
+  setup(function()
+    server = helper.start { "--token", TOKEN }
+    client = referrals.new { token = TOKEN, base_url = server.base_url, timeout = 10 }
+    local list = requests(4)
+    for i, r in ipairs(list) do r.externalReferenceId = "key-" .. i end
+    ids = {}
+    for i, r in ipairs(assert(client:create_many(list))) do ids[i] = r.id end
+  end)
+
+  teardown(function()
+    client:close()
+    server.stop()
+  end)
+
+  -- The queries the server saw since mark, sorted (transfers at once arrive in any order).
+  local function queries_since(mark)
+    local seen = {}
+    for i, rec in ipairs(server.requests(mark)) do
+      assert.same({ "GET", "/v1.0/engagements/referrals" }, { rec.method, rec.path })
+      seen[i] = rec.query
+    end
+    table.sort(seen)
+    return seen
+  end
+
+  local function mark_of() return ("%d"):format(server.control("GET", "stats").requests) end
+
+  it("GETs each query's page at once and returns them in input order, as client:list gives them", function()
+    local mark = mark_of()
+    server.faults { { delay_ms = 200, count = 4, match = { method = "GET" } } }
+    local pages = assert(client:list_many({
+      { filter = { externalReferenceId = "key-3" }, select = { "id", "externalReferenceId" } },
+      { filter = { externalReferenceId = "nobody" } },
+      { top = 2, count = true },
+      {},
+    }, { concurrency = 4 }))
+    assert.same({ "", "$filter=externalReferenceId%20eq%20%27key-3%27&$select=id%2CexternalReferenceId",
+      "$filter=externalReferenceId%20eq%20%27nobody%27", "$top=2&$count=true" }, queries_since(mark))
+    assert.equal(4, server.control("GET", "stats").max_in_flight)
+    assert.same({ value = { { id = ids[3], externalReferenceId = "key-3" } } }, pages[1])
+    assert.same({ value = {} }, pages[2])
+    assert.same(client:list { top = 2, count = true }, pages[3])
+    assert.same(client:list(), pages[4])
+    assert.equal(4, #pages[4].value)
+  end)
+
+  it("makes a query that cannot be sent its item's error and sends the others", function()
+    local mark = mark_of()
+    local pages = assert(client:list_many({ { top = -1 }, "status eq 'New'", { bogus = true },
+      { filter = { status = 1 } }, { top = 1 } }))
+    local function said(i) return { pages[i].category, pages[i].code, pages[i].message } end
+    assert.same({ "validation", "query", "item 1: query.top: a whole number >= 0 expected" }, said(1))
+    assert.same({ "validation", "query", "item 2: a query table expected, got string" }, said(2))
+    assert.same({ "validation", "query", "item 3: unknown query option 'bogus'" }, said(3))
+    assert.same({ "validation", "query",
+      "item 4: query.filter: a table of names to string values expected" }, said(4))
+    assert.equal(1, #pages[5].value)
+    assert.same({ "$top=1" }, queries_since(mark))
+  end)
+
+  it("takes an iterator and hands each page to on_result, keeping none", function()
+    local keys, n, seen = { "key-1", "key-4", "key-2" }, 0, {}
+    local summary = assert(client:list_many(function()
+      n = n + 1
+      return keys[n] and { filter = { externalReferenceId = keys[n] }, select = "id" }
+    end, { concurrency = 2, on_result = function(i, page, err)
+      seen[i] = page and page.value[1].id or err
+    end }))
+    assert.same({ items = 3, ok = 3, failed = 0, in_doubt = 0 }, summary)
+    assert.same({ ids[1], ids[4], ids[2] }, seen)
+  end)
+end)

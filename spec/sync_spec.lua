@@ -403,7 +403,11 @@ describe("client:sync's look-up", function()
     local plan, seen = gets({ item(3), item(39), item(77) })
     assert.equal("filter", plan.lookup.method)
     assert.equal(4, plan.lookup.requests)
-    assert.matches("%$filter=externalReferenceId%%20eq%%20%%27crm%-39%%27", seen[3].query)
+    -- crm-3's look-up goes alone, then crm-39's and crm-77's at once, in either order
+    assert.matches("%$filter=externalReferenceId%%20eq%%20%%27crm%-3%%27", seen[2].query)
+    local later = { seen[3].query:match("crm%-%d+"), seen[4].query:match("crm%-%d+") }
+    table.sort(later)
+    assert.same({ "crm-39", "crm-77" }, later)
     assert.same({ create = 1, update = 0, unchanged = 2, conflict = 0, error = 0 }, plan.counts)
   end)
 
@@ -453,6 +457,80 @@ describe("client:sync's look-up", function()
     assert.same(a.items[2].patch, b.items[2].patch)
     assert.equal(8, a.lookup.requests)
     assert.equal(2, b.lookup.requests)
+  end)
+end)
+
+describe("client:sync's look-ups by filter", function()
+  -- The bundled server answers them from an index of the key (fake-server/field_index.c),
+  -- which updates move.
+  local server, client
+
+  setup(function()
+    server = helper.start { "--token", TOKEN }
+    client = referrals.new { token = TOKEN, base_url = server.base_url, timeout = 10 }
+  end)
+
+  teardown(function()
+    client:close()
+    server.stop()
+  end)
+
+  it("sends one look-up, then the others at once", function()
+    for i = 1, 3 do assert(client:create(item(i))) end
+    server.faults { { delay_ms = 200, count = 6, match = { method = "GET" } } }
+    local mark = mark_of(server)
+    local list = {}
+    for i = 1, 6 do list[i] = item(i) end
+    local plan = assert(client:sync(list, { lookup = "filter", concurrency = 5 }))
+    assert.same({ method = "filter", requests = 6 }, plan.lookup)
+    assert.same({ create = 3, update = 0, unchanged = 3, conflict = 0, error = 0 }, plan.counts)
+    assert.equal(5, server.control("GET", "stats").max_in_flight)
+    local seen = server.requests(mark)
+    assert.equal(6, #seen)
+    assert.matches("^%$filter=externalReferenceId%%20eq%%20%%27crm%-1%%27&%$select=", seen[1].query)
+  end)
+
+  it("gives the first look-up that failed as the plan's error", function()
+    server.faults { { delay_ms = 0, match = { method = "GET" } },
+      { delay_ms = 0, match = { method = "GET" } }, { status = 400, match = { method = "GET" } } }
+    local list = {}
+    for i = 1, 4 do list[i] = item(i) end
+    local plan, err = client:sync(list, { lookup = "filter", concurrency = 1 })
+    assert.is_nil(plan)
+    assert.equal(400, err.status)
+  end)
+
+  it("raises for a concurrency bulk runs do not take", function()
+    assert.matches("opts.concurrency: an integer from 1 to 256",
+      helper.raised(client.sync, client, {}, { concurrency = 0 }))
+    assert.matches("opts.concurrency: an integer from 1 to 256",
+      helper.raised(client.sync_each, client, {}, { concurrency = 2.5 }))
+  end)
+
+  it("finds a key an update moved, in creation order", function()
+    local stored_status
+    local function created(key)
+      local r = item(0)
+      r.externalReferenceId = key
+      r = assert(client:create(r))
+      stored_status = r.status
+      return r.id
+    end
+    local a, b, c = created("moved-1"), created("moved-2"), created("moved-1")
+    assert(client:update(b, { externalReferenceId = "moved-1" }))
+    local function holders(key, status)
+      local page = assert(client:list { filter = { externalReferenceId = key, status = status } })
+      local ids = {}
+      for i, r in ipairs(page.value) do ids[i] = r.id end
+      return ids
+    end
+    assert.same({ a, b, c }, holders("moved-1"))
+    assert.same({}, holders("moved-2"))
+    assert.same({ a, b, c }, holders("moved-1", stored_status))
+    assert.same({}, holders("moved-1", stored_status == "Closed" and "New" or "Closed"))
+    assert(client:update(a, { externalReferenceId = "moved-2" }))
+    assert.same({ b, c }, holders("moved-1"))
+    assert.same({ a }, holders("moved-2"))
   end)
 end)
 

@@ -237,10 +237,12 @@ end
 -- Every referral holding one of the keys (keys[k] = true; order: the keys in input order),
 -- as found[key] = { referral... }, and { method =, requests = }.
 -- Two ways (spec §1.2): pages of the whole list with $select, O(referrals / page size)
--- requests; or one $filter=externalReferenceId eq '...' per key, O(keys). "auto" reads the
+-- requests, one after the other (each page names the next); or one
+-- $filter=externalReferenceId eq '...' per key, O(keys), concurrency of them at once
+-- (client:list_many; nil: its default). "auto" reads the
 -- first page with $count=true, which says how many pages remain, and goes on with whichever
 -- costs fewer requests (pages, if the service refuses the filter).
-local function look_up(client, keys, order, select, how)
+local function look_up(client, keys, order, select, how, concurrency)
   local found, requests = {}, 0
   local function keep(page)
     for _, r in ipairs(page.value) do
@@ -281,19 +283,36 @@ local function look_up(client, keys, order, select, how)
     if method == "scan" then return scan_from(page) end
     first, found = page, {} -- the filtered look-ups below find every match again
   end
-  for n, key in ipairs(order) do
-    local page, err = client:list { filter = { externalReferenceId = key }, select = select }
+  local function query(n) return { filter = { externalReferenceId = order[n] }, select = select } end
+  -- The API documents externalReferenceId among no filterable fields: one look-up comes
+  -- first, and where the service refuses the filter (400), auto pages through the list
+  -- instead. The others then go at once (a far service answers each after its latency).
+  local page, err = client:list(query(1))
+  requests = requests + 1
+  if not page and first and err.status == 400 then
+    keep(first)
+    return scan_from(first)
+  end
+  if not page then return nil, err end
+  local pages, failed = { page }, nil -- failed: the first look-up that failed
+  local n = 1
+  local ok, run_err = client:list_many(function()
+    n = n + 1
+    return order[n] and query(n)
+  end, { concurrency = concurrency, on_result = function(i, got, why)
     requests = requests + 1
-    -- The API documents externalReferenceId among no filterable fields: where the service
-    -- refuses the filter (400), auto pages through the list instead.
-    if not page and first and n == 1 and err.status == 400 then
-      keep(first)
-      return scan_from(first)
+    if not got then
+      if not failed or i < failed.i then failed = { i = i, err = why } end
+    else
+      pages[#pages + 1] = got
     end
-    if not page then return nil, err end
-    keep(page)
-    local ok, ferr = follow(page)
-    if not ok then return nil, ferr end
+  end })
+  if not ok then return nil, run_err end
+  if failed then return nil, failed.err end
+  for _, got in ipairs(pages) do
+    keep(got)
+    local followed, ferr = follow(got)
+    if not followed then return nil, ferr end
   end
   return found, { method = "filter", requests = requests }
 end
@@ -304,6 +323,12 @@ Plan.__index = Plan
 local ACTIONS = { "create", "update", "unchanged", "conflict", "error" }
 
 local LOOKUPS = { auto = true, scan = true, filter = true }
+
+-- opts.concurrency of sync or sync_each: nil, or transfers in flight as bulk runs take them.
+local function check_concurrency(n, name)
+  check_arg(n == nil or (type(n) == "number" and n >= 1 and n <= 256 and n % 1 == 0), 2, name,
+    "opts.concurrency: an integer from 1 to 256", n)
+end
 
 -- The plan of list (opts checked), its items numbered from offset + 1: their places in the
 -- job (0 for a list; for sync_each, the items of the chunks before).
@@ -336,7 +361,7 @@ local function plan_list(self, list, opts, offset)
       end
     end
   end
-  local found, lookup = look_up(self, keys, order, selection(list), how)
+  local found, lookup = look_up(self, keys, order, selection(list), how, opts.concurrency)
   if not found then return nil, lookup end
   local counts = {}
   for _, a in ipairs(ACTIONS) do counts[a] = 0 end
@@ -375,7 +400,8 @@ end
 -- @tparam {table,...} list the referrals
 -- @tparam[opt] table opts `lookup` (`"auto"`, the default, `"scan"` or `"filter"`: how
 -- existing referrals are found, see plan.lookup; auto pages through the list when the
--- service refuses the filter by key); `partner` and `invite` for the connected
+-- service refuses the filter by key); `concurrency`: look-ups by filter in flight (default
+-- 8, as for client:list_many); `partner` and `invite` for the connected
 -- halves (as for create_shared); `extra` (as for create: members the schema does not know,
 -- sent as given by the creates; planning compares only the members the schema knows)
 -- @treturn[1] Plan the plan: `items` (in input order), `counts` (`create`, `update`,
@@ -390,6 +416,7 @@ function Client:sync(list, opts)
   opts = opts or {}
   check_arg(LOOKUPS[opts.lookup or "auto"], 2, "sync", 'opts.lookup "auto", "scan" or "filter"',
     opts.lookup)
+  check_concurrency(opts.concurrency, "sync")
   return plan_list(self, list, opts, 0)
 end
 
@@ -583,8 +610,8 @@ end
 -- written being unchanged.
 -- @tparam function|table job the referrals (as for client:sync), or an iterator giving them
 -- @tparam[opt] table opts `chunk` (items planned at once, default 500), `on_result`,
--- `concurrency` (as for plan:apply), `lookup`, `partner`, `invite`, `extra` (as for
--- client:sync)
+-- `concurrency` (as for plan:apply, and the look-ups' as for client:sync), `lookup`,
+-- `partner`, `invite`, `extra` (as for client:sync)
 -- @treturn[1] table counts over the job: `items`, `created`, `updated`, `unchanged`,
 -- `conflict`, `failed`
 -- @return[2] nil
@@ -600,6 +627,7 @@ function Client:sync_each(job, opts)
     "opts.chunk: a positive integer", size)
   check_arg(LOOKUPS[opts.lookup or "auto"], 2, "sync_each",
     'opts.lookup "auto", "scan" or "filter"', opts.lookup)
+  check_concurrency(opts.concurrency, "sync_each")
   -- apply keeps no result list only when it has an on_result
   local on_result = opts.on_result or function() end
   check_arg(type(on_result) == "function", 2, "sync_each", "opts.on_result: function or nil",
@@ -612,8 +640,8 @@ function Client:sync_each(job, opts)
     end
   end
   local totals = { items = 0, created = 0, updated = 0, unchanged = 0, conflict = 0, failed = 0 }
-  local plan_opts = { lookup = opts.lookup, partner = opts.partner, invite = opts.invite,
-    extra = opts.extra }
+  local plan_opts = { lookup = opts.lookup, concurrency = opts.concurrency,
+    partner = opts.partner, invite = opts.invite, extra = opts.extra }
   while true do
     local base = totals.items
     local chunk, err = next_chunk(next_item, size)

@@ -1,5 +1,6 @@
 /*
- * bulk.c: many creates or gets at once through the curl multi interface (issue 5).
+ * bulk.c: many creates, gets or list pages at once through the curl multi interface (issues 5
+ * and 16: client:sync looks its keys up with many filtered lists at once).
  *
  * The client keeps the state of its runs (struct referrals_bulk): the multi handle, whose
  * connection cache outlives a run, and a pool of slots, each a transport handle of its own
@@ -29,7 +30,7 @@ enum { SLOT_IDLE, SLOT_RUNNING, SLOT_WAITING };
 typedef struct slot {
   referrals_http *http;
   referrals_arena *arena; /* the decoded answer, until the done call returns */
-  referrals_buffer url;   /* GET: the item's URL */
+  referrals_buffer url;   /* GET, LIST: the item's URL */
   referrals_buffer copy;  /* a pulled item's bytes (referrals_bulk_stream) */
   const char *data;       /* the item's bytes: the caller's array, or copy */
   size_t len;
@@ -160,11 +161,12 @@ static int deliver(run *r, slot *s, int rc, const void *obj, referrals_error *er
  * left in doubt is looked up (referrals_client_resolve); then the done call. */
 static int conclude(run *r, slot *s, int rc, referrals_error *err) {
   int create = r->op == REFERRALS_BULK_CREATE;
+  const referrals_type *t =
+      r->op == REFERRALS_BULK_LIST ? &referrals_type_page : &referrals_type_referral;
   void *obj = NULL;
   referrals_arena_reset(s->arena);
   if (rc == REFERRALS_OK)
-    rc = referrals_client_answer(&s->x.rq, s->http, &referrals_type_referral, create, s->arena,
-                                 &obj, err);
+    rc = referrals_client_answer(&s->x.rq, s->http, t, create, s->arena, &obj, err);
   if (rc != REFERRALS_OK && err->in_doubt && create) {
     referrals_referral *found = NULL;
     r->p->index = (long)s->item;
@@ -244,7 +246,10 @@ static int start_item(run *r, slot *s, size_t i, const referrals_bulk_item *it) 
     rq.url = referrals_client_collection(r->c);
     rq.body = s->data;
     rq.body_len = s->len;
-  } else if (referrals_client_item_url(r->c, &s->url, s->data, s->len, &err) != REFERRALS_OK) {
+  } else if (r->op == REFERRALS_BULK_LIST
+                 ? referrals_client_list_url(r->c, &s->url, s->data, s->len, &err) != REFERRALS_OK
+                 : referrals_client_item_url(r->c, &s->url, s->data, s->len, &err) !=
+                       REFERRALS_OK) {
     return deliver(r, s, (int)err.category, NULL, &err);
   } else {
     rq.url = s->url.data;

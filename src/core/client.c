@@ -227,6 +227,21 @@ int referrals_client_item_url(const referrals_client *c, referrals_buffer *url, 
   return url->failed ? referrals_error_out_of_memory(err) : REFERRALS_OK;
 }
 
+int referrals_client_list_url(const referrals_client *c, referrals_buffer *url, const char *query,
+                              size_t len, referrals_error *err) {
+  int plain = len == 0 || query[0] == '?';
+  for (size_t i = 0; plain && i < len; i++)
+    plain = (unsigned char)query[i] > 0x20 && query[i] != 0x7f && query[i] != '#';
+  if (!plain)
+    return referrals_error_set(err, REFERRALS_E_VALIDATION, "query", "query",
+                               "query: \"\" or \"?...\" URL-encoded, as referrals_query_append "
+                               "writes it, expected");
+  url->len = 0;
+  referrals_buffer_append(url, c->collection, strlen(c->collection));
+  referrals_buffer_append(url, query, len);
+  return url->failed ? referrals_error_out_of_memory(err) : REFERRALS_OK;
+}
+
 static int item_url(referrals_client *c, const char *id, size_t len, referrals_error *err) {
   return referrals_client_item_url(c, &c->url, id, len, err);
 }

@@ -110,6 +110,10 @@ const char *referrals_client_collection(const referrals_client *c);
 /* url = the URL of the referral id (checked: a validation error "id", then percent-encoded). */
 int referrals_client_item_url(const referrals_client *c, referrals_buffer *url, const char *id,
                               size_t len, referrals_error *err);
+/* url = the collection's URL with query[0..len) (checked: "" or "?..." without spaces, control
+ * bytes or '#', else a validation error "query"), for a REFERRALS_BULK_LIST item. */
+int referrals_client_list_url(const referrals_client *c, referrals_buffer *url, const char *query,
+                              size_t len, referrals_error *err);
 /* What the answer r to rq means: a 2xx body decoded as a t into *out (an empty one is fine
  * when body_optional, *out NULL), any other status the error record (spec §5), with
  * retryable as the retry rules say (err->attempts kept). */
@@ -204,10 +208,6 @@ typedef struct referrals_base_url {
 /* Checks and splits a base URL: http or https, a host, an optional port, no user, path,
  * query or fragment (a lone "/" is fine). Validation error code "base_url" otherwise. */
 int referrals_base_url_parse(const char *url, referrals_base_url *out, referrals_error *err);
-
-/* Appends "?$filter=...&$orderby=...&$select=...&$top=N&$skip=N&$count=true", the options
- * present, URL-encoded (spec §1.2); nothing for an empty query. */
-void referrals_query_append(referrals_buffer *b, const referrals_query *q);
 
 /* The URL to GET for a next link, into out (see referrals_list_next, spec §1.2). */
 int referrals_next_link_fix(const referrals_base_url *base, const char *link, size_t len,

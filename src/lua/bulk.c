@@ -1,5 +1,6 @@
 /*
- * bulk.c: client:create_many(list [, opts]) and client:get_many(ids [, opts]) (issue 5), over
+ * bulk.c: client:create_many(list [, opts]) and client:get_many(ids [, opts]) (issue 5), and
+ * client:list_many(queries [, opts]) (issue 16: client:sync's look-ups at once), over
  * referrals_bulk_stream (src/core/bulk.c), which pulls each item when a slot is free.
  *
  * The input is a table or an iterator (issue 16). A table's request bodies (or ids) are all
@@ -56,8 +57,9 @@ typedef struct many {
 /* What A_STORE (store_result) pushes: one finished item. */
 typedef struct result {
   referrals_ctx *ctx;
+  referrals_bulk_op op;
   int rc;
-  const referrals_referral *r;
+  const void *r; /* a referral, or a page (LIST) */
   const referrals_error *err;
 } result;
 
@@ -65,6 +67,8 @@ static int store_result(lua_State *L) {
   const result *res = lua_touserdata(L, 1);
   if (res->rc != REFERRALS_OK) {
     referrals_push_error(L, res->err); /* nil, err */
+  } else if (res->r && res->op == REFERRALS_BULK_LIST) {
+    referrals_push_page(L, res->ctx, res->r);
   } else if (res->r) {
     referrals_push_struct(L, res->ctx, &referrals_type_referral, res->r);
   } else {
@@ -112,15 +116,14 @@ static void landed(many *m, size_t index) {
 }
 
 /* The core's done callback: the result handed over, then progress(done, total). */
-static int on_done(void *ud, size_t index, int rc, const referrals_referral *r,
-                   const referrals_error *err) {
+static int on_done(void *ud, size_t index, int rc, const void *r, const referrals_error *err) {
   many *m = ud;
   lua_State *L = m->L;
   landed(m, index);
   if (rc == REFERRALS_OK) m->ok++;
   if (rc != REFERRALS_OK) m->failed++;
   if (rc != REFERRALS_OK && err->in_doubt) m->in_doubt++;
-  result res = {m->ctx, rc, r, err};
+  result res = {m->ctx, m->op, rc, r, err};
   lua_pushvalue(L, A_STORE);
   lua_pushlightuserdata(L, &res);
   if (lua_pcall(L, 1, 1, 0) != 0) return aborted(m, "storing a result");
@@ -174,12 +177,46 @@ static void read_options(lua_State *L, referrals_bulk_options *o) {
   }
 }
 
+/* query_string(ctx, query): the query table (as client:list takes it) as a URL's query, at
+ * the end of ctx->out; pushes the result code. Run under lua_pcall: a wrong type raises its
+ * message (referrals_lua_query with arg 0). */
+static int query_string(lua_State *L) {
+  referrals_ctx *ctx = lua_touserdata(L, 1);
+  if (!lua_istable(L, 2))
+    return luaL_error(L, "a query table expected, got %s", luaL_typename(L, 2));
+  referrals_query q;
+  memset(&q, 0, sizeof q);
+  int rc = referrals_lua_query(L, ctx, 2, 0, &q);
+  if (rc == REFERRALS_OK) referrals_query_append(&ctx->out, &q);
+  if (rc == REFERRALS_OK && ctx->out.failed) rc = referrals_error_out_of_memory(&ctx->err);
+  lua_pushinteger(L, rc);
+  return 1;
+}
+
+/* The query on top of the stack (item i, 1-based) -> its query string, appended to ctx->out.
+ * A wrong type is the item's validation error; memory runs out as elsewhere. */
+static int prepare_query(lua_State *L, referrals_ctx *ctx, size_t i) {
+  lua_pushcfunction(L, query_string);
+  lua_pushlightuserdata(L, ctx);
+  lua_pushvalue(L, -3);
+  int status = lua_pcall(L, 2, 1, 0);
+  if (status == LUA_ERRMEM) lua_error(L);
+  int rc = status == 0 ? (int)lua_tointeger(L, -1) : REFERRALS_E_VALIDATION;
+  if (status != 0)
+    referrals_error_set(&ctx->err, REFERRALS_E_VALIDATION, "query", NULL, "item %zu: %s", i,
+                        lua_tostring(L, -1));
+  lua_pop(L, 1);
+  return rc;
+}
+
 /* Item i (1-based) on top of the stack -> its request data, appended to ctx->out. Returns
  * REFERRALS_OK, or a validation error: the item is then not sent. */
 static int prepare_item(lua_State *L, referrals_ctx *ctx, referrals_bulk_op op, size_t i) {
   size_t start = ctx->out.len;
   int rc;
-  if (op == REFERRALS_BULK_CREATE) {
+  if (op == REFERRALS_BULK_LIST) {
+    rc = prepare_query(L, ctx, i);
+  } else if (op == REFERRALS_BULK_CREATE) {
     rc = lua_istable(L, -1) ? referrals_encode_table(L, ctx, lua_gettop(L), REFERRALS_MODE_CREATE)
                             : referrals_error_set(&ctx->err, REFERRALS_E_VALIDATION, "type", NULL,
                                                   "item %zu: a referral table expected, got %s", i,
@@ -342,8 +379,9 @@ static void push_summary(lua_State *L, const many *m) {
   lua_setfield(L, -2, "in_doubt");
 }
 
-/* client:create_many(list [, opts]) / client:get_many(ids [, opts]), list a table or an
- * iterator -> results (a table; with on_result a summary) | nil, err */
+/* client:create_many(list [, opts]) / client:get_many(ids [, opts]) /
+ * client:list_many(queries [, opts]), list a table or an iterator -> results (a table; with
+ * on_result a summary) | nil, err */
 static int many_call(lua_State *L, referrals_bulk_op op) {
   luaL_argcheck(L, lua_istable(L, A_LIST) || lua_isfunction(L, A_LIST), A_LIST - 1,
                 "table or function (an iterator) expected");
@@ -397,3 +435,4 @@ static int many_call(lua_State *L, referrals_bulk_op op) {
 
 int referrals_l_create_many(lua_State *L) { return many_call(L, REFERRALS_BULK_CREATE); }
 int referrals_l_get_many(lua_State *L) { return many_call(L, REFERRALS_BULK_GET); }
+int referrals_l_list_many(lua_State *L) { return many_call(L, REFERRALS_BULK_LIST); }

@@ -128,7 +128,7 @@ static int l_get(lua_State *L) {
 }
 
 /* { value = { referral... }, next = url_or_nil, count = n_or_nil } */
-static void push_page(lua_State *L, referrals_ctx *ctx, const referrals_page *p) {
+void referrals_push_page(lua_State *L, referrals_ctx *ctx, const referrals_page *p) {
   lua_createtable(L, 0, 3);
   uint32_t n = p->value.state == REFERRALS_SET ? p->value.len : 0;
   lua_createtable(L, (int)n, 0);
@@ -172,7 +172,7 @@ static int l_list(lua_State *L) {
   referrals_query q;
   memset(&q, 0, sizeof q);
   referrals_call k = {.L = L};
-  int rc = t == LUA_TTABLE ? referrals_lua_query(L, ctx, 2, &q) : REFERRALS_OK;
+  int rc = t == LUA_TTABLE ? referrals_lua_query(L, ctx, 2, 2, &q) : REFERRALS_OK;
   if (rc == REFERRALS_OK) rc = referrals_call_begin(L, ctx, deadline, &k, &c);
   if (rc == REFERRALS_OK && t == LUA_TSTRING) {
     size_t len;
@@ -182,7 +182,7 @@ static int l_list(lua_State *L) {
     rc = referrals_list(c, &q, ctx->arena, &page, &ctx->err);
   }
   referrals_call_end(L, &k);
-  if (rc == REFERRALS_OK) push_page(L, ctx, page);
+  if (rc == REFERRALS_OK) referrals_push_page(L, ctx, page);
   return referrals_call_finish(L, ctx, &k, rc);
 }
 

@@ -18,18 +18,20 @@
 #include "binding.h"
 
 /* Raises "bad argument #1 to 'list' (...)", after releasing the context, which would
- * otherwise stay busy. */
-static int wrong(lua_State *L, referrals_ctx *ctx, int idx, const char *fmt, const char *what) {
+ * otherwise stay busy; for arg 0 (a query of list_many, read under lua_pcall) the bare
+ * message, the context kept. */
+static int wrong(lua_State *L, referrals_ctx *ctx, int arg, const char *fmt, const char *what) {
+  if (arg == 0) return luaL_error(L, fmt, what);
   referrals_ctx_release(ctx);
-  return luaL_argerror(L, idx, lua_pushfstring(L, fmt, what));
+  return luaL_argerror(L, arg, lua_pushfstring(L, fmt, what));
 }
 
 /* The query's strings become C strings: a NUL would cut "status eq 'A'\0 and ..." short and
  * broaden the query (issue 13), so it is refused as a bad argument. */
-static void no_nul(lua_State *L, referrals_ctx *ctx, int idx, const char *s, size_t len,
+static void no_nul(lua_State *L, referrals_ctx *ctx, int arg, const char *s, size_t len,
                    const char *name) {
   if (memchr(s, '\0', len))
-    wrong(L, ctx, idx, "query.%s: a string without NUL bytes expected", name);
+    wrong(L, ctx, arg, "query.%s: a string without NUL bytes expected", name);
 }
 
 static int keep(referrals_ctx *ctx, const char *s, size_t len, const char **out) {
@@ -43,26 +45,26 @@ static int keep_scratch(referrals_ctx *ctx, const char **out) {
 }
 
 /* orderby, select: the value on top, a string or a list of strings. */
-static int read_names(lua_State *L, referrals_ctx *ctx, int idx, const char *name,
+static int read_names(lua_State *L, referrals_ctx *ctx, int arg, const char *name,
                       const char **out) {
   int v = lua_gettop(L);
   size_t len;
   if (lua_type(L, v) == LUA_TSTRING) {
     const char *s = lua_tolstring(L, v, &len);
-    no_nul(L, ctx, idx, s, len, name);
+    no_nul(L, ctx, arg, s, len, name);
     return keep(ctx, s, len, out);
   }
   if (lua_type(L, v) != LUA_TTABLE)
-    wrong(L, ctx, idx, "query.%s: string or list of strings expected", name);
+    wrong(L, ctx, arg, "query.%s: string or list of strings expected", name);
   ctx->scratch.len = 0;
   ctx->scratch.failed = 0;
   size_t n = lua_rawlen(L, v);
   for (size_t i = 1; i <= n; i++) {
     lua_rawgeti(L, v, (int)i);
     if (lua_type(L, -1) != LUA_TSTRING)
-      wrong(L, ctx, idx, "query.%s: a list of strings expected", name);
+      wrong(L, ctx, arg, "query.%s: a list of strings expected", name);
     const char *s = lua_tolstring(L, -1, &len);
-    no_nul(L, ctx, idx, s, len, name);
+    no_nul(L, ctx, arg, s, len, name);
     if (i > 1) referrals_buffer_append(&ctx->scratch, ",", 1);
     referrals_buffer_append(&ctx->scratch, s, len);
     lua_pop(L, 1);
@@ -70,10 +72,10 @@ static int read_names(lua_State *L, referrals_ctx *ctx, int idx, const char *nam
   return keep_scratch(ctx, out);
 }
 
-static long read_whole(lua_State *L, referrals_ctx *ctx, int idx, const char *name) {
+static long read_whole(lua_State *L, referrals_ctx *ctx, int arg, const char *name) {
   double d = lua_type(L, -1) == LUA_TNUMBER ? (double)lua_tonumber(L, -1) : -1;
   if (!(d >= 0 && d <= 1e9 && d == floor(d)))
-    wrong(L, ctx, idx, "query.%s: a whole number >= 0 expected", name);
+    wrong(L, ctx, arg, "query.%s: a whole number >= 0 expected", name);
   return (long)d;
 }
 
@@ -90,13 +92,13 @@ static int by_name(const void *a, const void *b) {
 }
 
 /* A table of equality conditions, on top. */
-static int read_conditions(lua_State *L, referrals_ctx *ctx, int idx, const char **out) {
+static int read_conditions(lua_State *L, referrals_ctx *ctx, int arg, const char **out) {
   int t = lua_gettop(L);
   size_t n = 0;
   lua_pushnil(L);
   while (lua_next(L, t)) {
     if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
-      wrong(L, ctx, idx, "query.filter: %s", "a table of names to string values expected");
+      wrong(L, ctx, arg, "query.filter: %s", "a table of names to string values expected");
     n++;
     lua_pop(L, 1);
   }
@@ -107,8 +109,8 @@ static int read_conditions(lua_State *L, referrals_ctx *ctx, int idx, const char
   while (lua_next(L, t)) { /* the strings stay referenced by the table while they are read */
     all[i].name = lua_tolstring(L, -2, &all[i].name_len);
     all[i].value = lua_tolstring(L, -1, &all[i].value_len);
-    no_nul(L, ctx, idx, all[i].name, all[i].name_len, "filter");
-    no_nul(L, ctx, idx, all[i].value, all[i].value_len, "filter");
+    no_nul(L, ctx, arg, all[i].name, all[i].name_len, "filter");
+    no_nul(L, ctx, arg, all[i].value, all[i].value_len, "filter");
     i++;
     lua_pop(L, 1);
   }
@@ -123,7 +125,7 @@ static int read_conditions(lua_State *L, referrals_ctx *ctx, int idx, const char
   return keep_scratch(ctx, out);
 }
 
-int referrals_lua_query(lua_State *L, referrals_ctx *ctx, int idx, referrals_query *q) {
+int referrals_lua_query(lua_State *L, referrals_ctx *ctx, int idx, int arg, referrals_query *q) {
   static const char *const names[] = {"filter", "orderby", "select", "top", "skip", "count", NULL};
   int rc = REFERRALS_OK;
   lua_pushnil(L);
@@ -137,23 +139,23 @@ int referrals_lua_query(lua_State *L, referrals_ctx *ctx, int idx, referrals_que
         if (lua_type(L, -1) == LUA_TSTRING) {
           size_t len;
           const char *s = lua_tolstring(L, -1, &len);
-          no_nul(L, ctx, idx, s, len, "filter");
+          no_nul(L, ctx, arg, s, len, "filter");
           rc = keep(ctx, s, len, &q->filter);
         } else if (lua_type(L, -1) == LUA_TTABLE) {
-          rc = read_conditions(L, ctx, idx, &q->filter);
+          rc = read_conditions(L, ctx, arg, &q->filter);
         } else {
-          wrong(L, ctx, idx, "query.%s: string or table expected", key);
+          wrong(L, ctx, arg, "query.%s: string or table expected", key);
         }
         break;
-      case 1: rc = read_names(L, ctx, idx, key, &q->orderby); break;
-      case 2: rc = read_names(L, ctx, idx, key, &q->select); break;
-      case 3: q->top = read_whole(L, ctx, idx, key); break;
-      case 4: q->skip = read_whole(L, ctx, idx, key); break;
+      case 1: rc = read_names(L, ctx, arg, key, &q->orderby); break;
+      case 2: rc = read_names(L, ctx, arg, key, &q->select); break;
+      case 3: q->top = read_whole(L, ctx, arg, key); break;
+      case 4: q->skip = read_whole(L, ctx, arg, key); break;
       case 5:
-        if (lua_type(L, -1) != LUA_TBOOLEAN) wrong(L, ctx, idx, "query.%s: boolean expected", key);
+        if (lua_type(L, -1) != LUA_TBOOLEAN) wrong(L, ctx, arg, "query.%s: boolean expected", key);
         q->count = lua_toboolean(L, -1);
         break;
-      default: wrong(L, ctx, idx, "unknown query option '%s'", key);
+      default: wrong(L, ctx, arg, "unknown query option '%s'", key);
     }
     lua_pop(L, 1);
   }

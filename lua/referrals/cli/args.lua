@@ -73,7 +73,7 @@ M.commands = {
       .. "is a terminal). An item with \"type\": \"Shared\" gets both halves of a co-sell\n"
       .. "engagement. Exit code 5 when conflicts or item errors remain.",
     options = { { "apply", true, "write the plan (without: only show it)" },
-      { "concurrency", "N", "creates in flight at once while applying, 1 to 256 (default 8)" },
+      { "concurrency", "N", "look-ups, then creates, in flight at once, 1 to 256 (default 8)" },
       EXTRA } },
   { name = "webhook", usage = webhook.usage(), args = { min = 1 }, offline = true,
     summary = "register a webhook with Partner Center, show or change it, send test events",

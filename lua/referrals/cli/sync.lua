@@ -137,7 +137,7 @@ function M.run(client, argv, options, read_input)
   list, err = M.read_list(text, argv[1] == "-" and "stdin" or argv[1])
   if not list then return nil, err end
   local plan
-  plan, err = client:sync(list, { extra = options.extra })
+  plan, err = client:sync(list, { extra = options.extra, concurrency = concurrency })
   if not plan then return nil, err end
   local results, counts
   if options.apply then
