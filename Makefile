@@ -97,11 +97,14 @@ bench-latency: build-5.4
 	@bench/latency.sh
 
 # client:sync of 5,000 items against the bundled server (issue 15; apart from bench's nginx
-# rows): requests per item, time and RSS for plan, apply and a rerun.
+# rows): requests per item, time and RSS for plan, apply and a rerun; then of 1,000 against
+# the server 100 ms away (issue 16), at concurrency 8 and 1 (creates and look-ups by filter).
 bench-sync: build-5.4
-	@env LUA_CPATH="$(CURDIR)/$(BUILD)/lua5.4/?.so;;" \
-	  LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" \
-	  lua5.4 bench/sync.lua $(CURDIR)/$(SERVER) 5000
+	@for args in "5000" "1000 100 8" "1000 100 1"; do \
+	  env LUA_CPATH="$(CURDIR)/$(BUILD)/lua5.4/?.so;;" \
+	    LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" \
+	    lua5.4 bench/sync.lua $(CURDIR)/$(SERVER) $$args || exit 1; \
+	done
 
 # Bulk that streams (issue 16): peak RSS of create_many/get_many, a table in and a results
 # table out against an iterator in and opts.on_result out, at 10k, 100k and 1M items, and of

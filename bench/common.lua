@@ -34,12 +34,12 @@ function M.memory_kb(status_file)
   return m.VmHWM, m.VmRSS
 end
 
---- Starts the bundled server (program server_bin) on a free loopback port; returns its
--- base URL, its pid and a function that stops it.
-function M.start_server(server_bin)
+--- Starts the bundled server (program server_bin, with the options more_args, a string) on a
+-- free loopback port; returns its base URL, its pid and a function that stops it.
+function M.start_server(server_bin, more_args)
   local dir = M.sh("mktemp -d"):gsub("%s+$", "")
-  os.execute(("%s --port 0 --port-file %s/port --max-records 100 >%s/log 2>&1 & echo $! >%s/pid")
-    :format(server_bin, dir, dir, dir))
+  os.execute(("%s --port 0 --port-file %s/port --max-records 100 %s >%s/log 2>&1 & echo $! >%s/pid")
+    :format(server_bin, dir, more_args or "", dir, dir))
   local port
   for _ = 1, 100 do
     local pf = io.open(dir .. "/port")
