@@ -1,6 +1,7 @@
 /* JSON tree, parser front end and serializer (see json.h). */
 #include "json.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_tree.h>
@@ -293,12 +294,15 @@ void json_write_cstr(strbuf *b, const char *s)
     json_write_string(b, s, strlen(s));
 }
 
-static void write_members(strbuf *b, const jv *obj)
+/* starts (NULL, or obj->count long) gets where each member's text begins in b. */
+static void write_members(strbuf *b, const jv *obj, uint32_t *starts)
 {
     size_t i;
     for (i = 0; i < obj->count; i++) {
         if (i)
             sb_addc(b, ',');
+        if (starts)
+            starts[i] = (uint32_t)b->len;
         json_write_cstr(b, obj->keys[i]);
         sb_addc(b, ':');
         jv_write(b, obj->items[i]);
@@ -335,8 +339,15 @@ void jv_write(strbuf *b, const jv *v)
         break;
     case JV_OBJECT:
         sb_addc(b, '{');
-        write_members(b, v);
+        write_members(b, v, NULL);
         sb_addc(b, '}');
         break;
     }
+}
+
+void jv_write_object(strbuf *b, const jv *obj, uint32_t *starts)
+{
+    sb_addc(b, '{');
+    write_members(b, obj, starts);
+    sb_addc(b, '}');
 }

@@ -10,6 +10,7 @@
 #define FAKE_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 
@@ -46,6 +47,10 @@ void jv_append(jv *arr, jv *val);
 
 /* Compact serialization. */
 void jv_write(strbuf *b, const jv *v);
+
+/* jv_write of the object obj, b empty, each member's offset in the text into starts
+ * (obj->count of them): a $select then copies members without parsing (select_write). */
+void jv_write_object(strbuf *b, const jv *obj, uint32_t *starts);
 
 /* Writes s[0..len) as a JSON string literal. Bytes that are not valid UTF-8
  * become U+FFFD so the output is always valid JSON (request bodies recorded by

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-
 #define MAX_NAMES 64
 
 int select_parse(struct select *s, const char *text, strbuf *err)
@@ -46,38 +44,37 @@ int select_parse(struct select *s, const char *text, strbuf *err)
     }
 }
 
+/* Whether the member whose key (a JSON string, quotes included) begins at key is selected.
+ * Names hold no '"' or '\\', so a key with an escape never matches. */
 static int selected(const struct select *s, const char *key)
 {
     size_t i;
-    for (i = 0; i < s->count; i++)
-        if (strcmp(s->names[i], key) == 0)
+    for (i = 0; i < s->count; i++) {
+        size_t n = strlen(s->names[i]);
+        if (strncmp(key + 1, s->names[i], n) == 0 && key[n + 1] == '"')
             return 1;
+    }
     return 0;
 }
 
-void select_write(const struct select *s, const char *json, size_t len, strbuf *out)
+void select_write(const struct select *s, const char *json, size_t len, const uint32_t *starts,
+                  size_t members, strbuf *out)
 {
-    strbuf err = STRBUF_INIT;
-    jv *v = s->count ? jv_parse(json, len, &err) : NULL;
     size_t i, written = 0;
-    sb_free(&err);
-    if (!v || v->kind != JV_OBJECT) { /* stored text is always an object; be safe */
+    if (!s->count || !members) { /* every member; a stored text is never empty otherwise */
         sb_add(out, json, len);
-        jv_free(v);
         return;
     }
     sb_addc(out, '{');
-    for (i = 0; i < v->count; i++) {
-        if (!selected(s, v->keys[i]))
+    for (i = 0; i < members; i++) {
+        size_t end = i + 1 < members ? starts[i + 1] - 1 : len - 1; /* before ',' or '}' */
+        if (!selected(s, json + starts[i]))
             continue;
         if (written++)
             sb_addc(out, ',');
-        json_write_cstr(out, v->keys[i]);
-        sb_addc(out, ':');
-        jv_write(out, v->items[i]);
+        sb_add(out, json + starts[i], end - starts[i]);
     }
     sb_addc(out, '}');
-    jv_free(v);
 }
 
 void select_free(struct select *s)

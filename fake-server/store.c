@@ -4,6 +4,7 @@
 #include "store.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,8 @@ struct entry {
     char *etag;
     char *json;
     size_t len;
+    uint32_t *starts; /* where each top-level member begins in json, for $select */
+    size_t members;
     char *fields[RF_COUNT];
 };
 
@@ -83,6 +86,7 @@ static void entry_free_content(struct entry *e)
     int f;
     free(e->etag);
     free(e->json);
+    free(e->starts);
     for (f = 0; f < RF_COUNT; f++)
         free(e->fields[f]);
 }
@@ -93,7 +97,12 @@ static void entry_fill(struct entry *e, const jv *doc)
     strbuf text = STRBUF_INIT;
     const char *etag = jv_get_str(doc, "eTag");
     int f;
-    jv_write(&text, doc);
+    e->members = doc->kind == JV_OBJECT ? doc->count : 0;
+    e->starts = xmalloc((e->members ? e->members : 1) * sizeof *e->starts);
+    if (doc->kind == JV_OBJECT)
+        jv_write_object(&text, doc, e->starts);
+    else
+        jv_write(&text, doc);
     e->json = sb_detach(&text, &e->len);
     e->etag = etag ? xstrdup(etag) : NULL;
     for (f = 0; f < RF_COUNT; f++) {
@@ -268,7 +277,7 @@ size_t store_list(struct store *s, const struct list_query *q, strbuf *out, size
         const struct entry *e = &s->entries[items[q->descending ? n - 1 - i : i].index];
         if (shown)
             sb_addc(out, ',');
-        select_write(q->select, e->json, e->len, out);
+        select_write(q->select, e->json, e->len, e->starts, e->members, out);
     }
     pthread_mutex_unlock(&s->lock);
     free(items);
