@@ -109,7 +109,7 @@ bench-sync: build-5.4
 # Bulk that streams (issue 16): peak RSS of create_many/get_many, a table in and a results
 # table out against an iterator in and opts.on_result out, at 10k, 100k and 1M items, and of
 # sync against sync_each, each row in a process of its own against a fresh bundled server.
-# Takes about 13 minutes.
+# Takes about 20 minutes.
 bench-stream: build-5.4
 	@env LUA_CPATH="$(CURDIR)/$(BUILD)/lua5.4/?.so;;" \
 	  LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" \
