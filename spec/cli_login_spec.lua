@@ -8,13 +8,7 @@ local helper = require "helper"
 
 local LUA, quote = helper.interpreter(), helper.quote
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("*a")
-  f:close()
-  return text
-end
+local slurp = helper.read_file
 
 -- The CLI against server with its token cache in dir (and more of its environment, as
 -- "NAME=value ..."): run(args, tty) -> ok, stdout, stderr.
