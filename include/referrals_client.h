@@ -258,8 +258,10 @@ int referrals_patch_path(const char *path, size_t len, referrals_patch_target *o
 typedef enum referrals_bulk_op {
   REFERRALS_BULK_CREATE, /* POST each item's data, a Referral's JSON (validated by the caller) */
   REFERRALS_BULK_GET,    /* GET the referral whose id is each item's data */
-  REFERRALS_BULK_LIST    /* GET a page of the collection, each item's data its query as
+  REFERRALS_BULK_LIST,   /* GET a page of the collection, each item's data its query as
                             referrals_query_append writes it ("" for none) */
+  REFERRALS_BULK_UPDATE  /* PATCH a referral, as referrals_update: each item's data is its id,
+                            a NUL, the If-Match value (empty: none), a NUL, the JSON Patch */
 } referrals_bulk_op;
 
 /* One request of a run. data NULL: not sent, and no done call for it (the caller already has
@@ -270,8 +272,9 @@ typedef struct referrals_bulk_item {
 } referrals_bulk_item;
 
 /* The result of item index, once it is final (retries done): rc and err as referrals_create,
- * referrals_get and referrals_list give them (err->attempts counts the attempts); result, a
- * referrals_referral (CREATE, GET) or a referrals_page (LIST), NULL on a bare 2xx or an error,
+ * referrals_get, referrals_list and referrals_update give them (err->attempts counts the
+ * attempts); result, a referrals_referral (CREATE, GET, UPDATE: after a bare 204 the referral
+ * is read) or a referrals_page (LIST), NULL on a bare 2xx of a create or an error,
  * is valid only during the call. Called between transfers, never from inside libcurl, in the
  * order the items finish. A nonzero return stops the run (see referrals_bulk_run). */
 typedef int (*referrals_bulk_done_fn)(void *ud, size_t index, int rc, const void *result,

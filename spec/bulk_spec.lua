@@ -207,7 +207,8 @@ describe("client:list_many", function()
     local list = requests(4)
     for i, r in ipairs(list) do r.externalReferenceId = "key-" .. i end
     ids = {}
-    for i, r in ipairs(assert(client:create_many(list))) do ids[i] = r.id end
+    -- one at a time: the server's max_in_flight is then the list_many runs' own
+    for i, r in ipairs(assert(client:create_many(list, { concurrency = 1 }))) do ids[i] = r.id end
   end)
 
   teardown(function()
@@ -271,5 +272,95 @@ describe("client:list_many", function()
     end }))
     assert.same({ items = 3, ok = 3, failed = 0, in_doubt = 0 }, summary)
     assert.same({ ids[1], ids[4], ids[2] }, seen)
+  end)
+end)
+
+describe("client:update_many", function()
+  local server, client, refs
+
+  setup(function()
+    server = helper.start { "--token", TOKEN }
+    client = referrals.new { token = TOKEN, base_url = server.base_url, timeout = 10 }
+  end)
+
+  teardown(function()
+    client:close()
+    server.stop()
+  end)
+
+  before_each(function()
+    server.reset()
+    -- one at a time: the server's max_in_flight is then the update_many runs' own
+    refs = assert(client:create_many(requests(3), { concurrency = 1 }))
+  end)
+
+  -- The PATCH requests the server saw, by path (transfers at once arrive in any order).
+  local function patches()
+    local seen = {}
+    for _, rec in ipairs(server.requests()) do
+      if rec.method == "PATCH" then
+        seen[#seen + 1] = { path = rec.path, if_match = rec.headers["if-match"],
+          prefer = rec.headers.prefer, body = cjson.decode(rec.body) }
+      end
+    end
+    table.sort(seen, function(a, b) return a.path < b.path end)
+    return seen
+  end
+
+  local function note(text) return { { op = "replace", path = "/details/notes", value = text } } end
+
+  it("PATCHes each referral at once, with its If-Match, and returns them in input order", function()
+    server.faults { { delay_ms = 200, count = 3, match = { method = "PATCH" } } }
+    local updated = assert(client:update_many({
+      { id = refs[1].id, changes = { ["details.notes"] = "one" }, etag = refs[1].eTag },
+      { id = refs[2].id, changes = { ["details.notes"] = "two" } },
+      { id = refs[3].id, changes = { { op = "replace", path = "/details/notes", value = "three" } },
+        etag = refs[3].eTag },
+    }, { concurrency = 3 }))
+    assert.equal(3, server.control("GET", "stats").max_in_flight)
+    for i, text in ipairs { "one", "two", "three" } do
+      assert.equal(refs[i].id, updated[i].id)
+      assert.equal(text, updated[i].details.notes)
+    end
+    local want = {
+      { path = POST.path .. "/" .. refs[1].id, if_match = refs[1].eTag,
+        prefer = "return=representation", body = note("one") },
+      { path = POST.path .. "/" .. refs[2].id, prefer = "return=representation", body = note("two") },
+      { path = POST.path .. "/" .. refs[3].id, if_match = refs[3].eTag,
+        prefer = "return=representation", body = note("three") },
+    }
+    table.sort(want, function(a, b) return a.path < b.path end)
+    assert.same(want, patches())
+  end)
+
+  it("makes an item that cannot be sent its error, a 412 the error of its item, and sends the rest", function()
+    local updated = assert(client:update_many({
+      { id = refs[1].id, changes = { ["details.notes"] = "x" }, etag = '"stale"' },
+      "not an update",
+      { id = refs[2].id .. "\0" .. refs[3].id, changes = { ["details.notes"] = "x" } },
+      { id = refs[2].id, changes = { bogus = 1 } },
+      { id = refs[2].id, changes = 5 },
+      { id = refs[3].id, changes = { ["details.notes"] = "three" } },
+    }))
+    assert.same({ 412, "preconditionFailed" }, { updated[1].status, updated[1].code })
+    local function said(i) return { updated[i].category, updated[i].code, updated[i].message } end
+    assert.same({ "validation", "type",
+      "item 2: an update table { id =, changes = [, etag =] } expected, got string" }, said(2))
+    assert.same({ "validation", "id",
+      "item 3: id: a string without NUL bytes expected, got a string with a NUL byte" }, said(3))
+    assert.same({ "validation", "path" }, { updated[4].category, updated[4].code })
+    assert.same({ "validation", "changes", "item 5: changes: a table expected, got number" }, said(5))
+    assert.equal("three", updated[6].details.notes)
+    assert.equal(2, #patches())
+  end)
+
+  it("reads the referral again after a bare 204, as client:update does", function()
+    server.faults { status = 204, body = "", match = { method = "PATCH" } }
+    local updated = assert(client:update_many({ { id = refs[2].id, changes = { status = "Closed",
+      substatus = "Won" } } }))
+    assert.equal(refs[2].id, updated[1].id)
+    local sent = server.requests()
+    assert.same({ "PATCH", "GET" }, { sent[#sent - 1].method, sent[#sent].method })
+    assert.equal(POST.path .. "/" .. refs[2].id, sent[#sent].path)
   end)
 end)

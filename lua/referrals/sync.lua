@@ -434,22 +434,28 @@ local function conflict_error(item)
     message = item.reason }
 end
 
--- Writes an update (and the missing connected half) of item; a 412 re-reads the referral and
--- re-plans the item once. Returns the referral or true, or nil, err.
+-- After a 412 on item's update (the referral changed since the plan read it): the referral
+-- is read again, the item re-planned once, and its new patch, if any, sent with the new eTag.
+-- Returns the referral, or nil, err.
+local function replan(plan, item)
+  local client = plan.client
+  item.replanned = true
+  local have, err = client:get(item.id)
+  if not have then return nil, err end
+  plan_existing(item, have)
+  if item.action == "conflict" then return nil, conflict_error(item) end
+  if not item.patch then return have end
+  return client:update(item.id, item.patch, { etag = item.etag, extra = plan.opts.extra })
+end
+
+-- Writes an update (and the missing connected half) of item; a 412 re-plans it (replan).
+-- Returns the referral or true, or nil, err.
 local function write_existing(plan, item)
   local client = plan.client
   local r, err = true
   if item.patch then
     r, err = client:update(item.id, item.patch, { etag = item.etag, extra = plan.opts.extra })
-    if not r and err.status == 412 and not item.replanned then
-      item.replanned = true
-      local have, gerr = client:get(item.id)
-      if not have then return nil, gerr end
-      plan_existing(item, have)
-      if item.action == "conflict" then return nil, conflict_error(item) end
-      r, err = have, nil
-      if item.patch then r, err = client:update(item.id, item.patch, { etag = item.etag, extra = plan.opts.extra }) end
-    end
+    if not r and err.status == 412 and not item.replanned then r, err = replan(plan, item) end
     if not r then return nil, err end
   end
   if item.connect then
@@ -491,17 +497,24 @@ local function in_batch(item)
   return item.action == "create" and not item.shared and not item.connect
 end
 
+-- Whether item goes through the one update_many run of apply.
+local function in_update_batch(item)
+  return item.action == "update" and item.patch and not item.connect
+end
+
 --- Writes the plan: `plan:apply([opts])`. Creates go through client:create_many in one run
 -- (concurrency, progress, its exactly-once rules); Shared items through client:create_shared;
--- updates through client:update with `If-Match` = the eTag read while planning. An update
--- that gets 412 (the referral changed since) re-reads that referral, re-plans the item once
--- and sends the new patch, if any, with the new eTag. Conflicts and errors write nothing.
--- With `on_result`, each item's outcome goes to it as it is final (the creates of the run as
--- they finish, then the others in input order) and no result list is kept; the plan itself
+-- updates through client:update_many in one run, with `If-Match` = the eTag read while
+-- planning. An update that gets 412 (the referral changed since) re-reads that referral after
+-- the run, re-plans the item once and sends the new patch, if any, with the new eTag.
+-- Conflicts and errors write nothing. With `on_result`, each item's outcome goes to it as it
+-- is final (the creates of the run as they finish, then the updates, then the others in
+-- input order) and no result list is kept; the plan itself
 -- still holds every item. An error raised by on_result stops apply: nothing more is written
 -- and it returns nil, err (code `aborted`, and for creates in flight then `err.in_flight`,
 -- their item indices, and `err.in_doubt`), as create_many does.
--- @tparam[opt] table opts `concurrency` (creates in flight, default create_many's),
+-- @tparam[opt] table opts `concurrency` (creates, then updates, in flight, default
+-- create_many's),
 -- `progress` = function(done, total) over every write, `on_result` = function(i, r, err)
 -- for each item (i its index in the list; r as in the results below, or nil and err the
 -- Error)
@@ -552,9 +565,40 @@ function Plan:apply(opts)
     end
     done = #batch
   end
+  local updates, at_update = {}, {}
+  for _, item in ipairs(self.items) do
+    if in_update_batch(item) then
+      updates[#updates + 1] = { id = item.id, changes = item.patch, etag = item.etag }
+      at_update[#updates] = item
+    end
+  end
+  if #updates > 0 then
+    local ok, err = client:update_many(updates, { concurrency = opts.concurrency,
+      extra = self.opts.extra,
+      on_result = function(j, r, rerr)
+        local item = at_update[j]
+        if rerr and rerr.status == 412 then -- re-planned below, one at a time
+          item.changed_since = true
+          return
+        end
+        item.written = true
+        done = done + 1
+        if progress then progress(done, total) end
+        finish(item, r or rerr)
+      end })
+    if not ok then
+      for k, j in ipairs(err.in_flight or {}) do err.in_flight[k] = at_update[j].index end
+      return nil, err
+    end
+  end
   for _, item in ipairs(self.items) do
     local r, err
-    if item.action == "unchanged" then
+    if item.written then
+      r = nil -- its outcome went out with the update run
+    elseif item.changed_since then
+      r, err = replan(self, item)
+      if not r then r = err end
+    elseif item.action == "unchanged" then
       r = true
     elseif item.action == "conflict" then
       r = conflict_error(item)

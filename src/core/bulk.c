@@ -1,6 +1,6 @@
 /*
- * bulk.c: many creates, gets or list pages at once through the curl multi interface (issues 5
- * and 16: client:sync looks its keys up with many filtered lists at once).
+ * bulk.c: many creates, gets, list pages or updates at once through the curl multi interface
+ * (issues 5 and 16: client:sync looks its keys up and writes its updates this way).
  *
  * The client keeps the state of its runs (struct referrals_bulk): the multi handle, whose
  * connection cache outlives a run, and a pool of slots, each a transport handle of its own
@@ -30,7 +30,7 @@ enum { SLOT_IDLE, SLOT_RUNNING, SLOT_WAITING };
 typedef struct slot {
   referrals_http *http;
   referrals_arena *arena; /* the decoded answer, until the done call returns */
-  referrals_buffer url;   /* GET, LIST: the item's URL */
+  referrals_buffer url;   /* GET, LIST, UPDATE: the item's URL */
   referrals_buffer copy;  /* a pulled item's bytes (referrals_bulk_stream) */
   const char *data;       /* the item's bytes: the caller's array, or copy */
   size_t len;
@@ -157,16 +157,41 @@ static int deliver(run *r, slot *s, int rc, const void *obj, referrals_error *er
   return r->o->done ? r->o->done(r->o->ud, s->item, rc, obj, rc == REFERRALS_OK ? NULL : err) : 0;
 }
 
+/* An UPDATE item's parts (see referrals_bulk_op); 0 when its two NULs are missing. */
+typedef struct update_parts {
+  const char *id, *etag, *patch;
+  size_t id_len, etag_len, patch_len;
+} update_parts;
+
+static int split_update(const char *data, size_t len, update_parts *u) {
+  const char *a = memchr(data, '\0', len);
+  const char *b = a ? memchr(a + 1, '\0', len - (size_t)(a + 1 - data)) : NULL;
+  if (!b) return 0;
+  *u = (update_parts){
+      data, a + 1, b + 1, (size_t)(a - data), (size_t)(b - a - 1), len - (size_t)(b + 1 - data)};
+  return 1;
+}
+
 /* The item's final outcome rc, err: an answer is read (referrals_client_answer); a create
  * left in doubt is looked up (referrals_client_resolve); then the done call. */
 static int conclude(run *r, slot *s, int rc, referrals_error *err) {
-  int create = r->op == REFERRALS_BULK_CREATE;
+  int create = r->op == REFERRALS_BULK_CREATE, update = r->op == REFERRALS_BULK_UPDATE;
   const referrals_type *t =
       r->op == REFERRALS_BULK_LIST ? &referrals_type_page : &referrals_type_referral;
   void *obj = NULL;
   referrals_arena_reset(s->arena);
   if (rc == REFERRALS_OK)
-    rc = referrals_client_answer(&s->x.rq, s->http, t, create, s->arena, &obj, err);
+    rc = referrals_client_answer(&s->x.rq, s->http, t, create || update, s->arena, &obj, err);
+  update_parts u;
+  /* A service that ignores Prefer: return=representation answers 204: the referral is read,
+   * so an update gives the referral as it now is, as client:update does. */
+  if (rc == REFERRALS_OK && update && !obj && split_update(s->data, s->len, &u)) {
+    referrals_referral *now = NULL;
+    r->p->index = (long)s->item;
+    rc = referrals_get(r->c, u.id, u.id_len, s->arena, &now, err);
+    r->p->index = -1;
+    obj = now;
+  }
   if (rc != REFERRALS_OK && err->in_doubt && create) {
     referrals_referral *found = NULL;
     r->p->index = (long)s->item;
@@ -225,10 +250,42 @@ static int take_next(run *r, size_t *i, referrals_bulk_item *it, int *stop) {
   return 0;
 }
 
+/* The request of the slot's item into rq (its URL in s->url); a validation error when it
+ * cannot be sent. */
+static int request_of(run *r, slot *s, referrals_request *rq, referrals_error *err) {
+  update_parts u;
+  switch (r->op) {
+    case REFERRALS_BULK_CREATE:
+      *rq = (referrals_request){.method = REFERRALS_POST,
+                                .url = referrals_client_collection(r->c),
+                                .body = s->data,
+                                .body_len = s->len};
+      return REFERRALS_OK;
+    case REFERRALS_BULK_LIST:
+      *rq = (referrals_request){.method = REFERRALS_GET};
+      return referrals_client_list_url(r->c, &s->url, s->data, s->len, err);
+    case REFERRALS_BULK_UPDATE:
+      if (!split_update(s->data, s->len, &u))
+        return referrals_error_set(err, REFERRALS_E_VALIDATION, "item", NULL,
+                                   "an update item is its id, a NUL, the If-Match value, a NUL "
+                                   "and the JSON Patch");
+      *rq = (referrals_request){.method = REFERRALS_PATCH,
+                                .body = u.patch,
+                                .body_len = u.patch_len,
+                                .if_match = u.etag_len ? u.etag : NULL,
+                                .if_match_len = u.etag_len,
+                                .prefer_representation = 1};
+      return referrals_client_item_url(r->c, &s->url, u.id, u.id_len, err);
+    default:
+      *rq = (referrals_request){.method = REFERRALS_GET};
+      return referrals_client_item_url(r->c, &s->url, s->data, s->len, err);
+  }
+}
+
 /* Gives the slot item i: its request, its exchange (the deadline counts from now). A
  * pulled item's bytes are the caller's only during next: the slot keeps a copy. */
 static int start_item(run *r, slot *s, size_t i, const referrals_bulk_item *it) {
-  referrals_request rq = {.method = REFERRALS_GET};
+  referrals_request rq;
   referrals_error err;
   referrals_error_clear(&err);
   s->item = i;
@@ -241,19 +298,9 @@ static int start_item(run *r, slot *s, size_t i, const referrals_bulk_item *it) 
     if (s->copy.failed) return deliver(r, s, referrals_error_out_of_memory(&err), NULL, &err);
     s->data = s->copy.data;
   }
-  if (r->op == REFERRALS_BULK_CREATE) {
-    rq.method = REFERRALS_POST;
-    rq.url = referrals_client_collection(r->c);
-    rq.body = s->data;
-    rq.body_len = s->len;
-  } else if (r->op == REFERRALS_BULK_LIST
-                 ? referrals_client_list_url(r->c, &s->url, s->data, s->len, &err) != REFERRALS_OK
-                 : referrals_client_item_url(r->c, &s->url, s->data, s->len, &err) !=
-                       REFERRALS_OK) {
+  if (request_of(r, s, &rq, &err) != REFERRALS_OK)
     return deliver(r, s, (int)err.category, NULL, &err);
-  } else {
-    rq.url = s->url.data;
-  }
+  if (r->op != REFERRALS_BULK_CREATE) rq.url = s->url.data; /* once the URL is written */
   referrals_exchange_init(&s->x, &rq, (long)i, r->deadline);
   return attempt(r, s);
 }

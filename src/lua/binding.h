@@ -162,10 +162,11 @@ int referrals_call_finish(lua_State *L, referrals_ctx *ctx, referrals_call *k, i
 /* The seconds of opts.deadline of the table at idx (raises on a wrong value), else the
  * client's (the client at 1). */
 double referrals_call_deadline(lua_State *L, int idx);
-/* bulk.c: client:create_many, client:get_many, client:list_many. */
+/* bulk.c: client:create_many, get_many, list_many, update_many. */
 int referrals_l_create_many(lua_State *L);
 int referrals_l_get_many(lua_State *L);
 int referrals_l_list_many(lua_State *L);
+int referrals_l_update_many(lua_State *L);
 /* log_event.c: pushes the table a log function gets for ev (opts.log, issue 4). */
 void referrals_push_event(lua_State *L, const referrals_event *ev);
 /* query.c: the list query table at idx -> q, strings copied into ctx->arena. Wrong types
@@ -176,7 +177,8 @@ int referrals_lua_query(lua_State *L, referrals_ctx *ctx, int idx, int arg, refe
 /* operations.c: a page as client:list gives it, { value =, next =, count = }. */
 void referrals_push_page(lua_State *L, referrals_ctx *ctx, const referrals_page *p);
 /* patch.c: the changes table at idx (a list of ops or paths -> values) -> the JSON Patch
- * document in ctx->out (spec §1.5), every path and value checked against the schema. */
+ * document at the end of ctx->out (spec §1.5), every path and value checked against the
+ * schema. */
 int referrals_lua_patch(lua_State *L, referrals_ctx *ctx, int idx);
 
 /* json_value.c: any Lua value <-> JSON text, for members the schema does not describe. */

@@ -1,6 +1,7 @@
 /*
  * bulk.c: client:create_many(list [, opts]) and client:get_many(ids [, opts]) (issue 5), and
- * client:list_many(queries [, opts]) (issue 16: client:sync's look-ups at once), over
+ * client:list_many(queries [, opts]) and client:update_many(updates [, opts]) (issue 16:
+ * client:sync's look-ups and updates at once), over
  * referrals_bulk_stream (src/core/bulk.c), which pulls each item when a slot is free.
  *
  * The input is a table or an iterator (issue 16). A table's request bodies (or ids) are all
@@ -209,6 +210,55 @@ static int prepare_query(lua_State *L, referrals_ctx *ctx, size_t i) {
   return rc;
 }
 
+/* The string member key of the update table at idx, pushed: a string without NUL bytes (the
+ * item's parts are NUL-separated), or nil when optional; otherwise *rc is the item's
+ * validation error. */
+static const char *update_string(lua_State *L, referrals_ctx *ctx, int idx, const char *key,
+                                 int optional, size_t i, size_t *len, int *rc) {
+  lua_pushstring(L, key);
+  lua_rawget(L, idx);
+  *len = 0;
+  if (optional && lua_isnil(L, -1)) return "";
+  const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, len) : NULL;
+  if (!s || memchr(s, '\0', *len))
+    *rc = referrals_error_set(&ctx->err, REFERRALS_E_VALIDATION, key, key,
+                              "item %zu: %s: a string without NUL bytes expected, got %s", i, key,
+                              s ? "a string with a NUL byte" : luaL_typename(L, -1));
+  return s;
+}
+
+/* The update { id =, changes = [, etag =] } on top of the stack (item i, 1-based) -> id, NUL,
+ * If-Match value, NUL, JSON Patch, appended to ctx->out (REFERRALS_BULK_UPDATE). */
+static int prepare_update(lua_State *L, referrals_ctx *ctx, size_t i) {
+  int item = lua_gettop(L), rc = REFERRALS_OK;
+  if (!lua_istable(L, item))
+    return referrals_error_set(&ctx->err, REFERRALS_E_VALIDATION, "type", NULL,
+                               "item %zu: an update table { id =, changes = [, etag =] } "
+                               "expected, got %s",
+                               i, luaL_typename(L, item));
+  size_t id_len, etag_len;
+  const char *id = update_string(L, ctx, item, "id", 0, i, &id_len, &rc);
+  const char *etag =
+      rc == REFERRALS_OK ? update_string(L, ctx, item, "etag", 1, i, &etag_len, &rc) : NULL;
+  if (rc == REFERRALS_OK) {
+    lua_pushliteral(L, "changes");
+    lua_rawget(L, item);
+    if (!lua_istable(L, -1))
+      rc = referrals_error_set(&ctx->err, REFERRALS_E_VALIDATION, "changes", "changes",
+                               "item %zu: changes: a table expected, got %s", i,
+                               luaL_typename(L, -1));
+  }
+  if (rc == REFERRALS_OK) {
+    referrals_buffer_append(&ctx->out, id, id_len);
+    referrals_buffer_append(&ctx->out, "", 1);
+    referrals_buffer_append(&ctx->out, etag, etag_len);
+    referrals_buffer_append(&ctx->out, "", 1);
+    rc = referrals_lua_patch(L, ctx, lua_gettop(L));
+  }
+  lua_settop(L, item);
+  return rc;
+}
+
 /* Item i (1-based) on top of the stack -> its request data, appended to ctx->out. Returns
  * REFERRALS_OK, or a validation error: the item is then not sent. */
 static int prepare_item(lua_State *L, referrals_ctx *ctx, referrals_bulk_op op, size_t i) {
@@ -216,6 +266,8 @@ static int prepare_item(lua_State *L, referrals_ctx *ctx, referrals_bulk_op op, 
   int rc;
   if (op == REFERRALS_BULK_LIST) {
     rc = prepare_query(L, ctx, i);
+  } else if (op == REFERRALS_BULK_UPDATE) {
+    rc = prepare_update(L, ctx, i);
   } else if (op == REFERRALS_BULK_CREATE) {
     rc = lua_istable(L, -1) ? referrals_encode_table(L, ctx, lua_gettop(L), REFERRALS_MODE_CREATE)
                             : referrals_error_set(&ctx->err, REFERRALS_E_VALIDATION, "type", NULL,
@@ -380,8 +432,8 @@ static void push_summary(lua_State *L, const many *m) {
 }
 
 /* client:create_many(list [, opts]) / client:get_many(ids [, opts]) /
- * client:list_many(queries [, opts]), list a table or an iterator -> results (a table; with
- * on_result a summary) | nil, err */
+ * client:list_many(queries [, opts]) / client:update_many(updates [, opts]), list a table or
+ * an iterator -> results (a table; with on_result a summary) | nil, err */
 static int many_call(lua_State *L, referrals_bulk_op op) {
   luaL_argcheck(L, lua_istable(L, A_LIST) || lua_isfunction(L, A_LIST), A_LIST - 1,
                 "table or function (an iterator) expected");
@@ -436,3 +488,4 @@ static int many_call(lua_State *L, referrals_bulk_op op) {
 int referrals_l_create_many(lua_State *L) { return many_call(L, REFERRALS_BULK_CREATE); }
 int referrals_l_get_many(lua_State *L) { return many_call(L, REFERRALS_BULK_GET); }
 int referrals_l_list_many(lua_State *L) { return many_call(L, REFERRALS_BULK_LIST); }
+int referrals_l_update_many(lua_State *L) { return many_call(L, REFERRALS_BULK_UPDATE); }

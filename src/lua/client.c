@@ -139,6 +139,7 @@ int referrals_client_hold(lua_State *L, int hold) {
 static const luaL_Reg methods[] = {{"create_many", referrals_l_create_many},
                                    {"get_many", referrals_l_get_many},
                                    {"list_many", referrals_l_list_many},
+                                   {"update_many", referrals_l_update_many},
                                    {"close", l_close},
                                    {NULL, NULL}};
 

@@ -164,7 +164,6 @@ int referrals_lua_patch(lua_State *L, referrals_ctx *ctx, int idx) {
   }
   if (count == 0) return invalid(ctx, "changes", "", "no changes");
   referrals_buffer *b = &ctx->out;
-  b->len = 0;
   referrals_buffer_append(b, "[", 1);
   int rc = REFERRALS_OK;
   if (len == 0) {
