@@ -354,6 +354,17 @@ describe("client:update_many", function()
     assert.equal(2, #patches())
   end)
 
+  it("stopped by on_result, names the updates in flight, which may have been applied", function()
+    server.faults { { delay_ms = 300, count = 1,
+      match = { method = "PATCH", path = POST.path .. "/" .. refs[1].id } } }
+    local ok, err = client:update_many({
+      { id = refs[1].id, changes = { ["details.notes"] = "slow" } },
+      { id = refs[2].id, changes = { ["details.notes"] = "fast" } },
+    }, { concurrency = 2, on_result = function() error("stop") end })
+    assert.is_nil(ok)
+    assert.same({ "aborted", { 1 }, true }, { err.code, err.in_flight, err.in_doubt })
+  end)
+
   it("reads the referral again after a bare 204, as client:update does", function()
     server.faults { status = 204, body = "", match = { method = "PATCH" } }
     local updated = assert(client:update_many({ { id = refs[2].id, changes = { status = "Closed",

@@ -404,7 +404,7 @@ static int by_index(const void *a, const void *b) {
 
 /* The run stopped (nil, err on top): err.in_flight = the items (1-based, ascending) that were
  * handed to the core and whose result was never reported; a create among them may have been
- * made (err.in_doubt). */
+ * made, an update applied (err.in_doubt). */
 static void tell_in_flight(lua_State *L, many *m) {
   qsort(m->in_flight, m->nflight, sizeof m->in_flight[0], by_index);
   lua_createtable(L, (int)m->nflight, 0);
@@ -413,7 +413,7 @@ static void tell_in_flight(lua_State *L, many *m) {
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   lua_setfield(L, -2, "in_flight");
-  if (m->nflight == 0 || m->op != REFERRALS_BULK_CREATE) return;
+  if (m->nflight == 0 || m->op == REFERRALS_BULK_GET || m->op == REFERRALS_BULK_LIST) return;
   lua_pushboolean(L, 1);
   lua_setfield(L, -2, "in_doubt");
 }
