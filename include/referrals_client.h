@@ -207,8 +207,8 @@ int referrals_list_next(referrals_client *c, const char *link, size_t len, refer
 
 /* PATCH /v1.0/engagements/referrals/{id} with the JSON Patch document patch[0..len)
  * (spec §1.5), Prefer: return=representation, and If-Match: etag when etag is not NULL
- * (sent verbatim, quotes included, spec §1.1). *out is the updated referral, or NULL on a
- * bare 204. */
+ * (sent verbatim, quotes included, spec §1.1). *out is the updated referral; a service that
+ * ignores the Prefer header answers a bare 204, and the referral is then read with a GET. */
 int referrals_update(referrals_client *c, const char *id, size_t id_len, const char *patch,
                      size_t len, const char *etag, size_t etag_len, referrals_arena *a,
                      referrals_referral **out, referrals_error *err);
@@ -273,10 +273,10 @@ typedef struct referrals_bulk_item {
 
 /* The result of item index, once it is final (retries done): rc and err as referrals_create,
  * referrals_get, referrals_list and referrals_update give them (err->attempts counts the
- * attempts); result, a referrals_referral (CREATE, GET, UPDATE: after a bare 204 the referral
- * is read) or a referrals_page (LIST), NULL on a bare 2xx of a create or an error,
- * is valid only during the call. Called between transfers, never from inside libcurl, in the
- * order the items finish. A nonzero return stops the run (see referrals_bulk_run). */
+ * attempts); result, a referrals_referral (CREATE, GET, UPDATE) or a referrals_page (LIST),
+ * NULL on a bare 2xx of a create or an error, is valid only during the call. Called between
+ * transfers, never from inside libcurl, in the order the items finish. A nonzero return stops
+ * the run (see referrals_bulk_run). */
 typedef int (*referrals_bulk_done_fn)(void *ud, size_t index, int rc, const void *result,
                                       const referrals_error *err);
 

@@ -183,12 +183,10 @@ static int conclude(run *r, slot *s, int rc, referrals_error *err) {
   if (rc == REFERRALS_OK)
     rc = referrals_client_answer(&s->x.rq, s->http, t, create || update, s->arena, &obj, err);
   update_parts u;
-  /* A service that ignores Prefer: return=representation answers 204: the referral is read,
-   * so an update gives the referral as it now is, as client:update does. */
-  if (rc == REFERRALS_OK && update && !obj && split_update(s->data, s->len, &u)) {
-    referrals_referral *now = NULL;
+  if (rc == REFERRALS_OK && update && split_update(s->data, s->len, &u)) {
+    referrals_referral *now = obj;
     r->p->index = (long)s->item;
-    rc = referrals_get(r->c, u.id, u.id_len, s->arena, &now, err);
+    rc = referrals_client_reread(r->c, s->http, u.id, u.id_len, s->arena, &now, err);
     r->p->index = -1;
     obj = now;
   }

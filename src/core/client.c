@@ -404,7 +404,15 @@ int referrals_update(referrals_client *c, const char *id, size_t id_len, const c
     rc = exchange(c, &rq, &referrals_type_referral, 1, a, &obj, err);
   }
   *out = obj;
+  if (rc == REFERRALS_OK) rc = referrals_client_reread(c, c->http, id, id_len, a, out, err);
   return rc;
+}
+
+int referrals_client_reread(referrals_client *c, const referrals_http *h, const char *id,
+                            size_t id_len, referrals_arena *a, referrals_referral **out,
+                            referrals_error *err) {
+  if (referrals_http_response(h)->body_len > 0) return REFERRALS_OK;
+  return referrals_get(c, id, id_len, a, out, err);
 }
 
 /* c->url = the base URL + path, an absolute path without spaces, control bytes or '#'. */

@@ -110,6 +110,12 @@ const char *referrals_client_collection(const referrals_client *c);
 /* url = the URL of the referral id (checked: a validation error "id", then percent-encoded). */
 int referrals_client_item_url(const referrals_client *c, referrals_buffer *url, const char *id,
                               size_t len, referrals_error *err);
+/* After an update that h answered: when the answer was a bare 2xx (a service that ignores
+ * Prefer: return=representation), *out = the referral read with a GET, so an update always
+ * gives the referral as it now is; otherwise nothing (REFERRALS_OK, *out untouched). */
+int referrals_client_reread(referrals_client *c, const referrals_http *h, const char *id,
+                            size_t id_len, referrals_arena *a, referrals_referral **out,
+                            referrals_error *err);
 /* url = the collection's URL with query[0..len) (checked: "" or "?..." without spaces, control
  * bytes or '#', else a validation error "query"), for a REFERRALS_BULK_LIST item. */
 int referrals_client_list_url(const referrals_client *c, referrals_buffer *url, const char *query,

@@ -197,7 +197,8 @@ static void push_string_member(lua_State *L, int idx, const char *key) {
   }
 }
 
-/* client:update(id_or_ref, changes [, opts]) -> referral | true (bare 204) | nil, err.
+/* client:update(id_or_ref, changes [, opts]) -> referral | nil, err (after a bare 204 the core
+ * reads the referral, referrals_update).
  * If-Match is opts.etag, else the eTag of a referral table, sent verbatim (spec §1.1). */
 static int l_update(lua_State *L) {
   check_client(L);
@@ -244,10 +245,6 @@ static int l_update(lua_State *L) {
   if (rc == REFERRALS_OK)
     rc = referrals_update(c, id, id_len, ctx->out.data, ctx->out.len, etag, etag_len, ctx->arena,
                           &r, &ctx->err);
-  /* A service that ignores Prefer: return=representation answers 204: read the referral, so
-   * that update always returns one kind of value, the referral as it now is. */
-  if (rc == REFERRALS_OK && !rd.index)
-    rc = referrals_get(c, id, id_len, ctx->arena, &r, &ctx->err);
   referrals_call_end(L, &k);
   return finish_referral(L, ctx, &k, &rd, r, rc);
 }
