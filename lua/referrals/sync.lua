@@ -547,54 +547,55 @@ function Plan:apply(opts)
       results[item.index] = r
     end
   end
-  local batch, at, total = {}, {}, 0
+  local creates, updates, total, done = { at = {} }, { at = {} }, 0, 0
   for _, item in ipairs(self.items) do
-    if in_batch(item) then batch[#batch + 1], at[#at + 1] = item.referral, item end
+    if in_batch(item) then
+      creates[#creates + 1] = item.referral
+      creates.at[#creates] = item
+    elseif in_update_batch(item) then
+      updates[#updates + 1] = { id = item.id, changes = item.patch, etag = item.etag }
+      updates.at[#updates] = item
+    end
     if item.action == "create" or item.action == "update" then total = total + 1 end
   end
-  local done = 0
   local progress = opts.progress
-  if #batch > 0 then
-    local ok, err = client:create_many(batch, { concurrency = opts.concurrency,
+  -- One bulk run (client:create_many or update_many) of batch, whose input j is item
+  -- batch.at[j]: each outcome to written(item, r, err); a stopped run's err.in_flight names
+  -- places in the plan.
+  local function run(method, batch, written)
+    if #batch == 0 then return true end
+    local ok, err = client[method](client, batch, { concurrency = opts.concurrency,
       extra = self.opts.extra,
-      on_result = function(j, r, rerr) finish(at[j], r or rerr) end,
-      progress = progress and function(n) progress(n, total) end })
+      on_result = function(j, r, rerr) written(batch.at[j], r, rerr) end })
     if not ok then
-      for k, j in ipairs(err.in_flight or {}) do err.in_flight[k] = at[j].index end
+      for k, j in ipairs(err.in_flight or {}) do err.in_flight[k] = batch.at[j].index end
       return nil, err
     end
-    done = #batch
+    return true
   end
-  local updates, at_update = {}, {}
-  for _, item in ipairs(self.items) do
-    if in_update_batch(item) then
-      updates[#updates + 1] = { id = item.id, changes = item.patch, etag = item.etag }
-      at_update[#updates] = item
-    end
+  local function reported(item, r)
+    item.written = true
+    done = done + 1
+    finish(item, r)
+    if progress then progress(done, total) end
   end
-  if #updates > 0 then
-    local ok, err = client:update_many(updates, { concurrency = opts.concurrency,
-      extra = self.opts.extra,
-      on_result = function(j, r, rerr)
-        local item = at_update[j]
-        if rerr and rerr.status == 412 then -- re-planned below, one at a time
-          item.changed_since = true
-          return
-        end
-        item.written = true
-        done = done + 1
-        if progress then progress(done, total) end
-        finish(item, r or rerr)
-      end })
-    if not ok then
-      for k, j in ipairs(err.in_flight or {}) do err.in_flight[k] = at_update[j].index end
-      return nil, err
-    end
+  local ran, stopped = run("create_many", creates, function(item, r, rerr)
+    reported(item, r or rerr)
+  end)
+  if ran then
+    ran, stopped = run("update_many", updates, function(item, r, rerr)
+      if rerr and rerr.status == 412 then -- re-planned below, one at a time
+        item.changed_since = true
+      else
+        reported(item, r or rerr)
+      end
+    end)
   end
+  if not ran then return nil, stopped end
   for _, item in ipairs(self.items) do
     local r, err
     if item.written then
-      r = nil -- its outcome went out with the update run
+      r = nil -- its outcome went out with its bulk run
     elseif item.changed_since then
       r, err = replan(self, item)
       if not r then r = err end
