@@ -58,11 +58,17 @@ static void rehash(struct field_index *x, size_t nslots)
     free_slots(old, nold);
 }
 
+static void start_empty(struct field_index *x)
+{
+    x->slots = xcalloc(64, sizeof *x->slots);
+    x->nslots = 64;
+    x->used = 0;
+}
+
 struct field_index *field_index_new(void)
 {
     struct field_index *x = xcalloc(1, sizeof *x);
-    x->slots = xcalloc(64, sizeof *x->slots);
-    x->nslots = 64;
+    start_empty(x);
     return x;
 }
 
@@ -77,9 +83,7 @@ void field_index_free(struct field_index *x)
 void field_index_clear(struct field_index *x)
 {
     free_slots(x->slots, x->nslots);
-    x->slots = xcalloc(64, sizeof *x->slots);
-    x->nslots = 64;
-    x->used = 0;
+    start_empty(x);
 }
 
 void field_index_add(struct field_index *x, const char *value, size_t entry)
