@@ -227,12 +227,16 @@ int referrals_client_item_url(const referrals_client *c, referrals_buffer *url, 
   return url->failed ? referrals_error_out_of_memory(err) : REFERRALS_OK;
 }
 
+/* Whether s[0..n) can go into a URL as it is: no space, control byte or '#'. */
+static int url_plain(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f || s[i] == '#') return 0;
+  return 1;
+}
+
 int referrals_client_list_url(const referrals_client *c, referrals_buffer *url, const char *query,
                               size_t len, referrals_error *err) {
-  int plain = len == 0 || query[0] == '?';
-  for (size_t i = 0; plain && i < len; i++)
-    plain = (unsigned char)query[i] > 0x20 && query[i] != 0x7f && query[i] != '#';
-  if (!plain)
+  if ((len > 0 && query[0] != '?') || !url_plain(query, len))
     return referrals_error_set(err, REFERRALS_E_VALIDATION, "query", "query",
                                "query: \"\" or \"?...\" URL-encoded, as referrals_query_append "
                                "writes it, expected");
@@ -418,9 +422,7 @@ int referrals_client_reread(referrals_client *c, const referrals_http *h, const 
 /* c->url = the base URL + path, an absolute path without spaces, control bytes or '#'. */
 static int path_url(referrals_client *c, const char *path, referrals_error *err) {
   size_t n = strlen(path);
-  int control = 0;
-  for (size_t i = 0; i < n; i++) control |= (unsigned char)path[i] < 0x20 || path[i] == 0x7f;
-  if (path[0] != '/' || control || strcspn(path, " #") != n)
+  if (path[0] != '/' || !url_plain(path, n))
     return referrals_error_set(
         err, REFERRALS_E_VALIDATION, "path", "path",
         "path: an absolute path without spaces, control bytes or '#' expected");
